@@ -1,0 +1,318 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/rawbytes"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/paotui/paotui/configs"
+)
+
+// DevMasterKey is the master key shipped in configs/paotui.yaml; production refuses it.
+const DevMasterKey = "ZGV2LW9ubHktbWFzdGVyLWtleS0zMi1ieXRlcy0hISE="
+
+// Secret is a string that never prints its value.
+type Secret string
+
+func (s Secret) String() string { return "******" }
+
+// LogValue keeps secrets out of slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue("******") }
+
+// Reveal returns the secret's value; call it only where the value is used.
+func (s Secret) Reveal() string { return string(s) }
+
+// Config is the whole configuration, loaded once at start and passed explicitly.
+type Config struct {
+	Env        string   `koanf:"env"`
+	BaseDomain string   `koanf:"base_domain"`
+	MasterKey  Secret   `koanf:"master_key"`
+	HTTP       HTTP     `koanf:"http"`
+	Database   Database `koanf:"database"`
+	Redis      Redis    `koanf:"redis"`
+	Log        Log      `koanf:"log"`
+	Auth       Auth     `koanf:"auth"`
+	SMS        SMS      `koanf:"sms"`
+	Tenancy    Tenancy  `koanf:"tenancy"`
+	Migrate    Migrate  `koanf:"migrate"`
+	Jobs       Jobs     `koanf:"jobs"`
+}
+
+type HTTP struct {
+	Addr           string        `koanf:"addr"`
+	PublicScheme   string        `koanf:"public_scheme"`
+	PublicPort     string        `koanf:"public_port"`
+	ReadTimeout    time.Duration `koanf:"read_timeout"`
+	WriteTimeout   time.Duration `koanf:"write_timeout"`
+	BodyLimit      string        `koanf:"body_limit"`
+	TrustedProxies string        `koanf:"trusted_proxies"`
+}
+
+type Database struct {
+	URL             Secret        `koanf:"url"`
+	MaxOpenConns    int           `koanf:"max_open_conns"`
+	MaxIdleConns    int           `koanf:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `koanf:"conn_max_lifetime"`
+	ConnMaxIdleTime time.Duration `koanf:"conn_max_idle_time"`
+}
+
+type Redis struct {
+	URL Secret `koanf:"url"`
+}
+
+type Log struct {
+	Level  string `koanf:"level"`
+	Format string `koanf:"format"`
+}
+
+type Auth struct {
+	AccessTTL           time.Duration `koanf:"access_ttl"`
+	RefreshTTL          time.Duration `koanf:"refresh_ttl"`
+	SMSCodeTTL          time.Duration `koanf:"sms_code_ttl"`
+	SMSCodeAttempts     int           `koanf:"sms_code_attempts"`
+	SMSResendInterval   time.Duration `koanf:"sms_resend_interval"`
+	SMSPerPhonePerHour  int           `koanf:"sms_per_phone_per_hour"`
+	SMSPerIPPerHour     int           `koanf:"sms_per_ip_per_hour"`
+	LoginFailuresPer15m int           `koanf:"login_failures_per_15m"`
+}
+
+type SMS struct {
+	Driver string `koanf:"driver"`
+}
+
+type Tenancy struct {
+	CacheTTL      time.Duration `koanf:"cache_ttl"`
+	ReservedExtra string        `koanf:"reserved_extra"`
+}
+
+type Migrate struct {
+	Concurrency int `koanf:"concurrency"`
+}
+
+type Jobs struct {
+	Concurrency          int           `koanf:"concurrency"`
+	PerTenantConcurrency int           `koanf:"per_tenant_concurrency"`
+	OutboxPollInterval   time.Duration `koanf:"outbox_poll_interval"`
+	OutboxRetention      time.Duration `koanf:"outbox_retention"`
+	MaxRetry             int           `koanf:"max_retry"`
+}
+
+// EnvPrefix starts every environment override.
+const EnvPrefix = "PAOTUI_"
+
+// Load reads the embedded defaults, then path (if not empty), then PAOTUI_* variables from
+// environ (os.Environ() form), and validates the result. Errors name the key at fault.
+func Load(path string, environ []string) (*Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(rawbytes.Provider(configs.Default), yaml.Parser()); err != nil {
+		return nil, fmt.Errorf("config: embedded defaults: %w", err)
+	}
+	// Every key the defaults know, by its environment name. Deriving names from the known keys
+	// (rather than splitting the variable on "_") keeps keys with underscores unambiguous.
+	byEnv := map[string]string{}
+	for _, key := range k.Keys() {
+		byEnv[EnvName(key)] = key
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+		for _, key := range k.Keys() {
+			if _, ok := byEnv[EnvName(key)]; !ok {
+				return nil, fmt.Errorf("config: %s: unknown key %q", path, key)
+			}
+		}
+	}
+	for _, kv := range environ {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, EnvPrefix) {
+			continue
+		}
+		if key, known := byEnv[name]; known {
+			if err := k.Set(key, value); err != nil {
+				return nil, fmt.Errorf("config: %s: %w", name, err)
+			}
+		}
+	}
+	var c Config
+	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// EnvName is the environment variable that overrides key (e.g. "http.addr" -> PAOTUI_HTTP_ADDR).
+func EnvName(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// FieldError is a validation failure of one key.
+type FieldError struct {
+	Key    string
+	Reason string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("config: %s (env %s): %s", e.Key, EnvName(e.Key), e.Reason)
+}
+
+// Validate checks every key; the error lists each bad key with the reason.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &FieldError{Key: key, Reason: fmt.Sprintf(format, args...)})
+	}
+	if c.Env != "development" && c.Env != "production" {
+		bad("env", "must be development or production, got %q", c.Env)
+	}
+	if !validDomain(c.BaseDomain) {
+		bad("base_domain", "must be a host name like paotui.example or localhost, got %q", c.BaseDomain)
+	}
+	if _, err := c.MasterKeyBytes(); err != nil {
+		bad("master_key", "%v", err)
+	} else if c.Env == "production" && c.MasterKey.Reveal() == DevMasterKey {
+		bad("master_key", "the development key is refused in production; set a fresh one")
+	}
+	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
+		bad("http.addr", "must be host:port such as :8080, got %q", c.HTTP.Addr)
+	}
+	if c.HTTP.PublicScheme != "http" && c.HTTP.PublicScheme != "https" {
+		bad("http.public_scheme", "must be http or https, got %q", c.HTTP.PublicScheme)
+	}
+	positive := func(key string, d time.Duration) {
+		if d <= 0 {
+			bad(key, "must be a positive duration, got %s", d)
+		}
+	}
+	atLeast := func(key string, n, min int) {
+		if n < min {
+			bad(key, "must be at least %d, got %d", min, n)
+		}
+	}
+	positive("http.read_timeout", c.HTTP.ReadTimeout)
+	positive("http.write_timeout", c.HTTP.WriteTimeout)
+	for _, cidr := range splitList(c.HTTP.TrustedProxies) {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			bad("http.trusted_proxies", "%q is not a CIDR", cidr)
+		}
+	}
+	if u, err := url.Parse(c.Database.URL.Reveal()); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("database.url", "must be a postgres:// URL")
+	}
+	atLeast("database.max_open_conns", c.Database.MaxOpenConns, 1)
+	atLeast("database.max_idle_conns", c.Database.MaxIdleConns, 0)
+	positive("database.conn_max_lifetime", c.Database.ConnMaxLifetime)
+	positive("database.conn_max_idle_time", c.Database.ConnMaxIdleTime)
+	if u, err := url.Parse(c.Redis.URL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		bad("redis.url", "must be a redis:// or rediss:// URL")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		bad("log.format", "must be json or text, got %q", c.Log.Format)
+	}
+	positive("auth.access_ttl", c.Auth.AccessTTL)
+	positive("auth.refresh_ttl", c.Auth.RefreshTTL)
+	positive("auth.sms_code_ttl", c.Auth.SMSCodeTTL)
+	positive("auth.sms_resend_interval", c.Auth.SMSResendInterval)
+	atLeast("auth.sms_code_attempts", c.Auth.SMSCodeAttempts, 1)
+	atLeast("auth.sms_per_phone_per_hour", c.Auth.SMSPerPhonePerHour, 1)
+	atLeast("auth.sms_per_ip_per_hour", c.Auth.SMSPerIPPerHour, 1)
+	atLeast("auth.login_failures_per_15m", c.Auth.LoginFailuresPer15m, 1)
+	switch c.SMS.Driver {
+	case "log":
+		if c.Env == "production" {
+			bad("sms.driver", "the log driver prints codes and is refused in production")
+		}
+	default:
+		bad("sms.driver", "unknown driver %q (available: log)", c.SMS.Driver)
+	}
+	positive("tenancy.cache_ttl", c.Tenancy.CacheTTL)
+	atLeast("migrate.concurrency", c.Migrate.Concurrency, 1)
+	atLeast("jobs.concurrency", c.Jobs.Concurrency, 1)
+	atLeast("jobs.per_tenant_concurrency", c.Jobs.PerTenantConcurrency, 1)
+	positive("jobs.outbox_poll_interval", c.Jobs.OutboxPollInterval)
+	positive("jobs.outbox_retention", c.Jobs.OutboxRetention)
+	atLeast("jobs.max_retry", c.Jobs.MaxRetry, 0)
+	return errors.Join(errs...)
+}
+
+// MasterKeyBytes decodes the master key; it must be exactly 32 bytes.
+func (c *Config) MasterKeyBytes() ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(c.MasterKey.Reveal())
+	if err != nil {
+		return nil, errors.New("must be base64")
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("must decode to 32 bytes, got %d", len(b))
+	}
+	return b, nil
+}
+
+// Reserved returns the extra reserved subdomains.
+func (t Tenancy) Reserved() []string { return splitList(t.ReservedExtra) }
+
+// Proxies returns the trusted proxy CIDRs.
+func (h HTTP) Proxies() []string { return splitList(h.TrustedProxies) }
+
+// PublicURL is the URL of host as users reach it (scheme and port from the http section).
+func (c *Config) PublicURL(host string) string {
+	port := c.HTTP.PublicPort
+	if port == "" {
+		_, port, _ = net.SplitHostPort(c.HTTP.Addr)
+	}
+	if (c.HTTP.PublicScheme == "http" && port == "80") || (c.HTTP.PublicScheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	}
+	return c.HTTP.PublicScheme + "://" + host
+}
+
+// LoadFromOS is Load with the process environment.
+func LoadFromOS(path string) (*Config, error) { return Load(path, os.Environ()) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
