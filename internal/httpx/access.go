@@ -1,0 +1,217 @@
+package httpx
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/paotui/paotui/internal/platform/tenancy"
+)
+
+// Scope says on which hosts an operation exists.
+type Scope string
+
+const (
+	// ScopeTenant operations run on a tenant's host, on that tenant's data.
+	ScopeTenant Scope = "tenant"
+	// ScopePlatform operations run on the platform host (admin.<base>) for platform admins.
+	ScopePlatform Scope = "platform"
+	// ScopeBase operations run on the base host (landing, signup).
+	ScopeBase Scope = "base"
+	// ScopeAny operations run on every host (health, branding of the host itself).
+	ScopeAny Scope = "any"
+)
+
+// Access is what every operation declares: where it lives, whether the caller must be signed
+// in, and the permission it needs. It is written into the OpenAPI document as
+// x-paotui-scope / x-paotui-auth / x-paotui-permission, which the isolation test reads.
+type Access struct {
+	Scope Scope
+	// Auth: the caller must present a valid access token for this host.
+	Auth bool
+	// Permission is "resource:action" checked through Casbin (tenant) or the platform roles;
+	// empty means any signed-in caller (Auth) or anyone (public).
+	Permission string
+	// WhileSuspended lets the operation run on a suspended tenant (sign-in, billing, branding).
+	WhileSuspended bool
+}
+
+// Public is an operation anyone may call on hosts of scope s.
+func Public(s Scope) Access { return Access{Scope: s} }
+
+// SignedIn is an operation for any signed-in caller of scope s.
+func SignedIn(s Scope) Access { return Access{Scope: s, Auth: true} }
+
+// Perm is an operation needing permission perm in scope s.
+func Perm(s Scope, perm string) Access { return Access{Scope: s, Auth: true, Permission: perm} }
+
+const accessKey = "paotui.access"
+
+// Register adds an operation with its access declaration. Operation ids are kebab-case and
+// stable; paths live under /api/v1/.
+func Register[I, O any](api huma.API, op huma.Operation, access Access, h func(context.Context, *I) (*O, error)) {
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata[accessKey] = access
+	if op.Extensions == nil {
+		op.Extensions = map[string]any{}
+	}
+	op.Extensions["x-paotui-scope"] = string(access.Scope)
+	op.Extensions["x-paotui-auth"] = access.Auth
+	if access.Permission != "" {
+		op.Extensions["x-paotui-permission"] = access.Permission
+		op.Description = strings.TrimSpace(op.Description + "\n\nRequires permission `" + access.Permission + "`.")
+	}
+	if access.Auth {
+		op.Security = []map[string][]string{{"bearer": {}}}
+		op.Errors = appendUnique(op.Errors, http.StatusUnauthorized)
+	}
+	if access.Permission != "" {
+		op.Errors = appendUnique(op.Errors, http.StatusForbidden)
+	}
+	op.Errors = appendUnique(op.Errors, http.StatusUnprocessableEntity)
+	huma.Register(api, op, h)
+}
+
+func appendUnique(s []int, v int) []int {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+func accessOf(op *huma.Operation) (Access, bool) {
+	if op == nil || op.Metadata == nil {
+		return Access{}, false
+	}
+	a, ok := op.Metadata[accessKey].(Access)
+	return a, ok
+}
+
+// Verifier checks access tokens; the identity domain implements it.
+type Verifier interface {
+	// VerifyTenant returns the principal of a token minted for tenant t, refusing tokens of any
+	// other tenant or of the platform.
+	VerifyTenant(t *tenancy.Tenant, token string) (*Principal, error)
+	// VerifyPlatform returns the platform admin of a platform token.
+	VerifyPlatform(token string) (*Principal, error)
+}
+
+// Authorizer answers permission questions; authz implements it for tenants.
+type Authorizer interface {
+	Can(ctx context.Context, t *tenancy.Tenant, userID, perm string) (bool, error)
+	CanPlatform(ctx context.Context, role, perm string) (bool, error)
+}
+
+// gate enforces an operation's Access: the right kind of host, the tenant's status, the token
+// and the permission. It runs as huma middleware, so it sees the operation being called.
+func (s *Server) gate(ctx huma.Context, next func(huma.Context)) {
+	op := ctx.Operation()
+	access, ok := accessOf(op)
+	ri := info(ctx.Context())
+	if op != nil {
+		ri.operation = op.OperationID
+	}
+	if !ok {
+		// Operations must declare their access; an undeclared one is a bug, closed by default.
+		s.writeProblem(ctx, NewProblem(http.StatusInternalServerError, "internal", internalDetail))
+		return
+	}
+	host := ri.host
+	if !scopeMatches(access.Scope, host.Kind) {
+		s.writeProblem(ctx, NewProblem(http.StatusNotFound, "not_found", "no such operation on this host"))
+		return
+	}
+	if host.Kind == tenancy.KindTenant {
+		if p := statusProblem(host.Tenant, access.WhileSuspended); p != nil {
+			s.writeProblem(ctx, p)
+			return
+		}
+	}
+	if access.Auth {
+		token, ok := bearer(ctx.Header("Authorization"))
+		if !ok {
+			s.writeProblem(ctx, ErrUnauthorized())
+			return
+		}
+		var (
+			p   *Principal
+			err error
+		)
+		if host.Kind == tenancy.KindTenant {
+			p, err = s.verifier.VerifyTenant(host.Tenant, token)
+		} else {
+			p, err = s.verifier.VerifyPlatform(token)
+		}
+		if err != nil || p == nil {
+			s.writeProblem(ctx, NewProblem(http.StatusUnauthorized, "token_invalid",
+				"the access token is invalid, expired or not for this host; sign in again or refresh"))
+			return
+		}
+		ri.principal = p
+		if access.Permission != "" {
+			var allowed bool
+			if p.Platform {
+				allowed, err = s.authz.CanPlatform(ctx.Context(), p.AdminRole, access.Permission)
+			} else {
+				allowed, err = s.authz.Can(ctx.Context(), host.Tenant, p.UserID, access.Permission)
+			}
+			if err != nil {
+				logFault(ctx.Context(), "authorize", []error{err})
+				s.writeProblem(ctx, NewProblem(http.StatusInternalServerError, "internal", internalDetail))
+				return
+			}
+			if !allowed {
+				s.writeProblem(ctx, ErrForbidden(access.Permission))
+				return
+			}
+		}
+	}
+	next(ctx)
+}
+
+func scopeMatches(s Scope, k tenancy.HostKind) bool {
+	switch s {
+	case ScopeAny:
+		return true
+	case ScopeTenant:
+		return k == tenancy.KindTenant
+	case ScopePlatform:
+		return k == tenancy.KindPlatform
+	case ScopeBase:
+		return k == tenancy.KindBase
+	}
+	return false
+}
+
+// statusProblem is the tenant status gate: what a request to a tenant that is not active gets.
+func statusProblem(t *tenancy.Tenant, whileSuspended bool) *Problem {
+	switch t.Status {
+	case tenancy.StatusActive:
+		return nil
+	case tenancy.StatusProvisioning:
+		return NewProblem(http.StatusServiceUnavailable, "tenant_provisioning",
+			"%s is still being set up; try again in a moment", t.Name).WithRetryAfter(5e9)
+	case tenancy.StatusSuspended:
+		if whileSuspended {
+			return nil
+		}
+		return NewProblem(http.StatusForbidden, "tenant_suspended",
+			"%s has paused its service; your data is safe and nothing was changed", t.Name)
+	default:
+		return NewProblem(http.StatusGone, "tenant_deleted", "this service has closed")
+	}
+}
+
+func bearer(h string) (string, bool) {
+	const prefix = "bearer "
+	if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+		return strings.TrimSpace(h[len(prefix):]), true
+	}
+	return "", false
+}
