@@ -133,6 +133,7 @@ func init() {
 		// Body parsing failures are client errors, with a clearer code.
 		if status == http.StatusBadRequest && (msg == "unable to parse body" || len(p.Errors) > 0) {
 			p.Code = "malformed_body"
+			p.Detail = "the request body is not valid JSON for this operation"
 		}
 		return p
 	}
@@ -188,4 +189,9 @@ func (t ProblemTable) Map(err error) error {
 		}
 	}
 	return err
+}
+
+// Rule is a ProblemTable row: err maps to status with code; detail "" uses err's text.
+func Rule(err error, status int, code, detail string) ProblemRule {
+	return ProblemRule{Err: err, Status: status, Code: code, Detail: detail}
 }

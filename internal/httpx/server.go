@@ -98,6 +98,12 @@ func New(d Deps) *Server {
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 	}
+	hc.Transformers = append(hc.Transformers, func(ctx huma.Context, _ string, v any) (any, error) {
+		if p, ok := v.(*Problem); ok && p.Instance == "" {
+			p.Instance = RequestID(ctx.Context())
+		}
+		return v, nil
+	})
 	api := humaecho.New(e, hc)
 	api.UseMiddleware(s.gate)
 	s.API = api

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/paotui/paotui/internal/authz"
+	"github.com/paotui/paotui/internal/config"
+	"github.com/paotui/paotui/internal/identity"
+	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/pii"
+	"github.com/paotui/paotui/internal/platform/provision"
+	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/store"
+)
+
+// App holds the process's long-lived services.
+type App struct {
+	Cfg       *config.Config
+	Log       *slog.Logger
+	DB        *store.DB
+	Redis     redis.UniversalClient
+	RedisOpt  asynq.RedisConnOpt
+	Migrator  *store.Migrator
+	Registry  *tenancy.Registry
+	Resolver  *tenancy.Resolver
+	Keys      *pii.Keyring
+	Outbox    *jobs.Outbox
+	Authz     *authz.Authorizer
+	SMS       *identity.LogSender
+	Identity  *identity.Service
+	Provision *provision.Service
+}
+
+// NewLogger builds the process logger from cfg.Log.
+func NewLogger(cfg config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// New connects to PostgreSQL and Redis and builds the services. The caller closes it.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("%w (database.url / PAOTUI_DATABASE_URL)", err)
+	}
+	ropt, err := redis.ParseURL(cfg.Redis.URL.Reveal())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("redis.url: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to Redis: %w (redis.url / PAOTUI_REDIS_URL)", err)
+	}
+	a := &App{Cfg: cfg, Log: log, DB: db, Redis: rdb, RedisOpt: asynq.RedisClientOpt{
+		Network: ropt.Network, Addr: ropt.Addr, Username: ropt.Username, Password: ropt.Password, DB: ropt.DB, TLSConfig: ropt.TLSConfig,
+	}}
+	master, _ := cfg.MasterKeyBytes()
+	a.Migrator = store.NewMigrator(cfg.Database.URL.Reveal(), cfg.Migrate.Concurrency, log)
+	a.Registry = tenancy.NewRegistry(db.Gorm, cfg.Tenancy.Reserved())
+	a.Resolver = tenancy.NewResolver(a.Registry, rdb, cfg.BaseDomain, cfg.Tenancy.CacheTTL, log)
+	if a.Keys, err = pii.NewKeyring(db.Gorm, master); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Outbox = jobs.NewOutbox()
+	if a.Authz, err = authz.New(db, rdb, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.SMS = identity.NewLogSender(log)
+	if a.Identity, err = identity.NewService(db, rdb, a.Keys, a.SMS, cfg.Auth, master, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Provision = provision.New(db, a.Registry, a.Resolver, a.Migrator, a.Keys, a.Outbox, a.Identity, a.Authz, log)
+	return a, nil
+}
+
+// Close releases connections.
+func (a *App) Close() {
+	if a.Redis != nil {
+		_ = a.Redis.Close()
+	}
+	if a.DB != nil {
+		_ = a.DB.Close()
+	}
+}

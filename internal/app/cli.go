@@ -1,0 +1,302 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/paotui/paotui/internal/audit"
+	"github.com/paotui/paotui/internal/blueprint"
+	"github.com/paotui/paotui/internal/config"
+	"github.com/paotui/paotui/internal/identity"
+	"github.com/paotui/paotui/internal/platform/provision"
+	"github.com/paotui/paotui/internal/platform/tenancy"
+)
+
+// Command is the root of the paotui CLI.
+func Command() *cobra.Command {
+	var cfgFile string
+	root := &cobra.Command{
+		Use:   "paotui",
+		Short: "Paotui (跑腿): campus errand running for many campus teams",
+		Long: "One binary for every role of Paotui. Configuration: the embedded configs/paotui.yaml, " +
+			"then --config FILE, then PAOTUI_* environment variables (e.g. PAOTUI_DATABASE_URL).",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&cfgFile, "config", "", "YAML file layered over the built-in defaults")
+	env := &cliEnv{cfgFile: &cfgFile}
+	root.AddCommand(serveCmd(env), workerCmd(env), migrateCmd(env), tenantCmd(env), adminCmd(env), demoCmd(env))
+	return root
+}
+
+// cliEnv loads config and services lazily, so --help works without a database.
+type cliEnv struct {
+	cfgFile *string
+}
+
+func (e *cliEnv) config() (*config.Config, error) { return config.LoadFromOS(*e.cfgFile) }
+
+func (e *cliEnv) app(ctx context.Context) (*App, error) {
+	cfg, err := e.config()
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, cfg, NewLogger(cfg.Log))
+}
+
+func serveCmd(env *cliEnv) *cobra.Command {
+	var worker bool
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API, event streams and web apps",
+		Long:  "Serve the HTTP API on http.addr. With --worker the background worker, outbox relay and scheduler run in the same process (the development default).",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := env.app(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return a.Serve(cmd.Context(), worker)
+		},
+	}
+	c.Flags().BoolVar(&worker, "worker", false, "also run the worker, outbox relay and scheduler in this process")
+	return c
+}
+
+func workerCmd(env *cliEnv) *cobra.Command {
+	return &cobra.Command{
+		Use:   "worker",
+		Short: "Run background jobs, the outbox relay and the periodic scheduler",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := env.app(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return a.RunWorker(cmd.Context())
+		},
+	}
+}
+
+func migrateCmd(env *cliEnv) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply control-plane migrations, then tenant migrations to every tenant schema",
+		Long: "Apply migrations/platform to the public schema, then migrations/tenant to every tenant schema with " +
+			"bounded concurrency (migrate.concurrency). A failing tenant is reported and left at its last good " +
+			"version; the others carry on. Exits non-zero if any tenant failed.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := env.app(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return a.MigrateAll(cmd.Context(), cmd.OutOrStdout())
+		},
+	}
+	c.AddCommand(&cobra.Command{
+		Use:   "status",
+		Short: "Show the control plane's and each tenant's schema version, and which tenants lag",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := env.app(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return a.MigrateStatus(cmd.Context(), cmd.OutOrStdout())
+		},
+	})
+	return c
+}
+
+func tenantCmd(env *cliEnv) *cobra.Command {
+	c := &cobra.Command{Use: "tenant", Short: "Create, list, suspend and resume tenants"}
+	var req provision.Request
+	var wait time.Duration
+	var inline bool
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Register a tenant and provision it (schema, migrations, blueprint, owner)",
+		Long: "Register a tenant and enqueue its provisioning job. With --wait the command waits until the tenant " +
+			"is active; with --inline (default) it also runs the provisioning job itself, the same idempotent job " +
+			"a worker runs, so it works without a worker. An existing tenant is left as it is (exit 0); one " +
+			"still provisioning is resumed.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := env.app(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return a.CreateTenant(cmd.Context(), cmd.OutOrStdout(), req, wait, inline)
+		},
+	}
+	create.Flags().StringVar(&req.Slug, "slug", "", "subdomain: 3-30 lowercase letters, digits, hyphens (required)")
+	create.Flags().StringVar(&req.Name, "name", "", "team / service display name (required)")
+	create.Flags().StringVar(&req.OwnerPhone, "owner-phone", "", "owner's mobile number; they sign in with an SMS code (required)")
+	create.Flags().StringVar(&req.OwnerName, "owner-name", "", "owner's name")
+	create.Flags().StringVar(&req.Blueprint, "blueprint", "default", "blueprint under tenants/ to start from")
+	create.Flags().DurationVar(&wait, "wait", 2*time.Minute, "wait this long for the tenant to become active (0: do not wait)")
+	create.Flags().BoolVar(&inline, "inline", true, "run the provisioning job in this process while waiting")
+	for _, f := range []string{"slug", "name", "owner-phone"} {
+		_ = create.MarkFlagRequired(f)
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List tenants with their status",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := env.app(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return a.ListTenants(cmd.Context(), cmd.OutOrStdout())
+		},
+	}
+	status := func(use, short string, to tenancy.Status) *cobra.Command {
+		var reason string
+		sc := &cobra.Command{
+			Use:   use + " SLUG",
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				a, err := env.app(cmd.Context())
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				t, err := a.SetTenantStatus(cmd.Context(), args[0], to, reason, "cli:"+currentUser())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", t.Slug, t.Status)
+				return nil
+			},
+		}
+		sc.Flags().StringVar(&reason, "reason", "", "why (kept in the audit log and shown to the team)")
+		return sc
+	}
+	c.AddCommand(create, list,
+		status("suspend", "Suspend a tenant: its users see a paused page; no data is touched", tenancy.StatusSuspended),
+		status("resume", "Resume a suspended tenant", tenancy.StatusActive))
+	return c
+}
+
+func adminCmd(env *cliEnv) *cobra.Command {
+	c := &cobra.Command{Use: "admin", Short: "Manage platform administrators"}
+	var email, password, role string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a platform administrator (signs in on admin.<base domain>)",
+		Long:  "Create a platform administrator. An existing one with the same e-mail is left as it is (exit 0).",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := env.app(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			_, err = a.Identity.CreateAdmin(cmd.Context(), email, password, identity.AdminRole(role))
+			if errors.Is(err, identity.ErrAdminExists) {
+				fmt.Fprintf(cmd.OutOrStdout(), "platform admin %s already exists\n", email)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "platform admin %s created (%s)\n", email, role)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&email, "email", "", "sign-in e-mail (required)")
+	create.Flags().StringVar(&password, "password", "", "password, at least 8 characters (required)")
+	create.Flags().StringVar(&role, "role", "owner", "platform role: owner, support or finance")
+	_ = create.MarkFlagRequired("email")
+	_ = create.MarkFlagRequired("password")
+	c.AddCommand(create)
+	return c
+}
+
+func demoCmd(env *cliEnv) *cobra.Command {
+	c := &cobra.Command{Use: "demo", Short: "Development helpers for the demo campus"}
+	c.AddCommand(&cobra.Command{
+		Use:   "logins",
+		Short: "Print the local URLs and the demo accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := env.config()
+			if err != nil {
+				return err
+			}
+			return printDemo(cmd.OutOrStdout(), cfg)
+		},
+	})
+	return c
+}
+
+func printDemo(w interface{ Write([]byte) (int, error) }, cfg *config.Config) error {
+	bp, err := blueprint.Load("demo")
+	if err != nil {
+		return err
+	}
+	demo := cfg.PublicURL("demo." + cfg.BaseDomain)
+	fmt.Fprintf(w, "\nPaotui is up:\n")
+	fmt.Fprintf(w, "  API docs        %s/api/docs\n", demo)
+	fmt.Fprintf(w, "  OpenAPI         %s/api/openapi.json\n", demo)
+	fmt.Fprintf(w, "  demo campus     %s/  (admin %s/admin, couriers %s/courier)\n", demo, demo, demo)
+	fmt.Fprintf(w, "  platform panel  %s/  (admin@paotui.local / paotui-admin-dev)\n", cfg.PublicURL(tenancy.PlatformSubdomain+"."+cfg.BaseDomain))
+	fmt.Fprintf(w, "\nDemo accounts on demo.%s (SMS codes are printed in the server log; staff may also use the password):\n", cfg.BaseDomain)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  phone\tname\troles\tpassword")
+	for _, a := range bp.Accounts {
+		pw := a.Password
+		if pw == "" {
+			pw = "(SMS code only)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Phone, a.Name, strings.Join(a.Roles, ","), pw)
+	}
+	return tw.Flush()
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "operator"
+}
+
+// SetTenantStatus suspends or resumes a tenant, audits it and tells every replica.
+func (a *App) SetTenantStatus(ctx context.Context, slug string, to tenancy.Status, reason, actor string) (*tenancy.Tenant, error) {
+	t, err := a.Registry.BySlug(ctx, slug)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: %w", slug, err)
+	}
+	var out *tenancy.Tenant
+	err = a.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if out, err = a.Registry.SetStatus(tx, t.ID, to, reason); err != nil {
+			return err
+		}
+		return audit.RecordPlatform(tx, &t.ID, audit.Entry{Actor: actor, Action: "tenant." + string(to), Target: "tenant:" + slug,
+			Meta: map[string]any{"reason": reason, "from": string(t.Status)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Resolver.Invalidate(ctx, t.ID); err != nil {
+		a.Log.Warn("tenant cache invalidation not published", "err", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,76 @@
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/hibiken/asynq"
+
+	"github.com/paotui/paotui/internal/authz"
+	"github.com/paotui/paotui/internal/httpx"
+	"github.com/paotui/paotui/internal/identity"
+	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/platform/tenancy"
+)
+
+// verifier adapts identity's token parsing to the HTTP gate.
+type verifier struct{ id *identity.Service }
+
+func (v verifier) VerifyTenant(t *tenancy.Tenant, token string) (*httpx.Principal, error) {
+	c, err := v.id.ParseAccessToken(t, token)
+	if err != nil {
+		return nil, err
+	}
+	return &httpx.Principal{UserID: c.UserID, ImpersonatorID: c.Imp}, nil
+}
+
+func (v verifier) VerifyPlatform(token string) (*httpx.Principal, error) {
+	c, err := v.id.ParsePlatformToken(token)
+	if err != nil {
+		return nil, err
+	}
+	return &httpx.Principal{UserID: c.AdminID, Platform: true, AdminRole: string(c.Role)}, nil
+}
+
+// roleProblems is the HTTP meaning of authz's errors where operations surface them.
+var roleProblems = httpx.ProblemTable{
+	{Err: authz.ErrUnknownRole, Status: http.StatusUnprocessableEntity, Code: "unknown_role", Detail: "no such role in this service"},
+	{Err: authz.ErrLastOwner, Status: http.StatusConflict, Code: "last_owner", Detail: "a service must keep at least one owner"},
+}
+
+// registerOperations is the one list of every domain's HTTP operations.
+func (a *App) registerOperations(srv *httpx.Server) {
+	identity.RoleProblems = roleProblems
+	identity.RegisterHTTP(srv.API, a.Identity, a.Authz)
+	a.registerPlatformOps(srv.API)
+}
+
+type jobHealth struct {
+	Body struct {
+		Queues              []jobs.QueueStat `json:"queues"`
+		OutboxPending       int64            `json:"outboxPending" doc:"Outbox rows not yet handed to the queue."`
+		OutboxOldestSeconds float64          `json:"outboxOldestSeconds" doc:"Age of the oldest pending outbox row."`
+	}
+}
+
+func (a *App) registerPlatformOps(api huma.API) {
+	httpx.Register(api, huma.Operation{
+		OperationID: "get-job-health", Method: http.MethodGet, Path: "/api/v1/platform/jobs", Tags: []string{"platform"},
+		Summary: "Background job queues: sizes, failures (archived tasks) and outbox backlog",
+	}, httpx.Perm(httpx.ScopePlatform, "jobs:read"), func(ctx context.Context, _ *struct{}) (*jobHealth, error) {
+		insp := asynq.NewInspector(a.RedisOpt)
+		defer insp.Close()
+		out := &jobHealth{}
+		var err error
+		if out.Body.Queues, err = jobs.QueueStats(ctx, insp); err != nil {
+			return nil, err
+		}
+		n, oldest, err := a.Outbox.Pending(ctx, a.DB.Gorm)
+		if err != nil {
+			return nil, err
+		}
+		out.Body.OutboxPending, out.Body.OutboxOldestSeconds = n, oldest.Seconds()
+		return out, nil
+	})
+}
