@@ -227,13 +227,13 @@ func (h *httpHandlers) logout(ctx context.Context, in *refreshInput) (*struct{},
 
 // MeView is the signed-in user as they see themself.
 type MeView struct {
-	ID          string       `json:"id"`
-	Phone       string       `json:"phone" doc:"The user's own phone, in full."`
-	Name        string       `json:"name"`
-	HasPassword bool         `json:"hasPassword"`
-	Roles       []string     `json:"roles"`
-	Permissions []string     `json:"permissions" doc:"resource:action strings; * is a wildcard. Show buttons by these."`
-	Tenant      TenantBadge  `json:"tenant"`
+	ID           string      `json:"id"`
+	Phone        string      `json:"phone" doc:"The user's own phone, in full."`
+	Name         string      `json:"name"`
+	HasPassword  bool        `json:"hasPassword"`
+	Roles        []string    `json:"roles"`
+	Permissions  []string    `json:"permissions" doc:"resource:action strings; * is a wildcard. Show buttons by these."`
+	Tenant       TenantBadge `json:"tenant"`
 	Impersonator string      `json:"impersonator,omitempty" doc:"Set when a platform admin acts as this user."`
 }
 

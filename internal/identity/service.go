@@ -296,18 +296,25 @@ func (s *Service) startSession(tx *gorm.DB, t *tenancy.Tenant, u *User, ip, meth
 	return &Session{AccessToken: access, RefreshToken: refresh, TokenType: TokenType, ExpiresAt: exp, RefreshExpiresAt: refreshExp}, nil
 }
 
+// bidxPrefix shortens a blind index for audit targets: 24 bytes, of which the first 5 are
+// Tink's key-id prefix and the other 19 (152 bits) of MAC are ample to tell phones apart.
+func bidxPrefix(bidx []byte) string {
+	return hex.EncodeToString(bidx[:min(len(bidx), 24)])
+}
+
 func failureEntry(target, ip, method string, why error) audit.Entry {
 	return audit.Entry{Actor: actorAnonymous, Action: actionLoginFailed, Target: target, IP: ip,
 		Meta: map[string]any{"method": method, "reason": reason(why)}}
 }
 
 // auditFailure records a failed login in its own transaction (nothing else changed). The
-// target is the user when the phone belongs to one, else the phone's blind index in hex,
-// which matches users.phone_bidx if that phone signs up later and reveals nothing without the
-// tenant's key. A failure to write is logged, not returned: the caller's error matters more.
+// target is the user when the phone belongs to one, else a prefix of the phone's blind index
+// in hex (bidxPrefix), which finds the user if that phone signs up later
+// (encode(phone_bidx, 'hex') LIKE '<prefix>%') and reveals nothing without the tenant's key.
+// A failure to write is logged, not returned: the caller's error matters more.
 func (s *Service) auditFailure(ctx context.Context, t *tenancy.Tenant, bidx []byte, ip, method string, why error) {
 	err := s.db.InTenant(context.WithoutCancel(ctx), t, func(tx *gorm.DB) error {
-		target := "phone_bidx:" + hex.EncodeToString(bidx)
+		target := "phone_bidx:" + bidxPrefix(bidx)
 		if row, err := findUser(tx, "", bidx, false); err == nil {
 			target = "user:" + row.ID
 		} else if !errors.Is(err, ErrUserNotFound) {

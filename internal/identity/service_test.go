@@ -3,6 +3,7 @@ package identity_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -358,8 +359,9 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	t.Run("other sessions of the user survive", func(t *testing.T) {
 		a, _ := e.login(t, e.svc, tn, phone(2))
 		b, _ := e.login(t, e.svc, tn, phone(2))
-		a2, _ := e.svc.Refresh(ctx, tn, a.RefreshToken, "")
-		_ = a2
+		if _, err := e.svc.Refresh(ctx, tn, a.RefreshToken, ""); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := e.svc.Refresh(ctx, tn, a.RefreshToken, ""); !errors.Is(err, identity.ErrRefreshReused) {
 			t.Fatal(err)
 		}
@@ -593,6 +595,14 @@ func TestLoginsAreAudited(t *testing.T) {
 		}
 		target := r.Target
 		if strings.HasPrefix(target, "phone_bidx:") {
+			// The stranger is named by a prefix of the blind index their row would carry.
+			c, err := e.keys.For(ctx, tn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := hex.EncodeToString(c.BlindIndex("users.phone", stranger)); !strings.HasPrefix(want, target[len("phone_bidx:"):]) || len(target) < 40 {
+				t.Fatalf("target %q is not a prefix of the stranger's blind index %s", target, want)
+			}
 			target = "phone_bidx:"
 		}
 		got = append(got, entry{r.Actor, r.Action, target, r.IP, meta.Reason})

@@ -159,9 +159,19 @@ func (r *Resolver) Run(ctx context.Context) {
 			continue
 		}
 		r.flush()
-		for msg := range sub.Channel() {
-			if id, err := strconv.ParseInt(msg.Payload, 10, 64); err == nil {
-				r.drop(id)
+		ch := sub.Channel()
+	recv:
+		for {
+			select {
+			case <-ctx.Done():
+				break recv
+			case msg, ok := <-ch:
+				if !ok {
+					break recv
+				}
+				if id, err := strconv.ParseInt(msg.Payload, 10, 64); err == nil {
+					r.drop(id)
+				}
 			}
 		}
 		_ = sub.Close()
