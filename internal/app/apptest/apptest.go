@@ -67,7 +67,10 @@ func New(t testing.TB, extraEnv ...string) *Env {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // Tenant registers and provisions a tenant (blueprint "default", or the one given) through
 // the real provisioning service, inline.
