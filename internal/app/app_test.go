@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,38 @@ func TestRegisterRefusesBadRequests(t *testing.T) {
 	}
 	if _, err := env.App.Registry.BySlug(ctx, "fresh"); err == nil {
 		t.Fatal("a refused registration left a tenant behind")
+	}
+}
+
+// A raw dump of a tenant's schema must not contain any phone number in clear: phones and
+// names are AEAD ciphertexts, looked up by a keyed blind index, and the keys live elsewhere.
+func TestTenantDumpHoldsNoClearPhones(t *testing.T) {
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		t.Fatal("pg_dump is needed for this check (Debian package postgresql-client)")
+	}
+	env := apptest.New(t)
+	tn := env.Tenant("dumpme", "13800000008", "demo")
+	owner := env.Login("dumpme", "13800000008")
+	env.Do(env.Host("dumpme"), "POST", "/api/v1/staff/roles", owner.AccessToken, map[string]string{"phone": "13655556666", "name": "王小明", "role": "support"})
+	env.Login("dumpme", "13912121212")
+
+	out, err := exec.Command(pgDump, "--schema="+tn.Schema, "--data-only", "--inserts", env.DBURL).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_dump: %v: %s", err, out)
+	}
+	dump := string(out)
+	if !strings.Contains(dump, "INSERT INTO "+tn.Schema+".users") {
+		t.Fatalf("dump has no users rows; the check would be blind:\n%s", dump[:min(len(dump), 2000)])
+	}
+	for _, phone := range []string{"13800000008", "13655556666", "13912121212", "13800000000", "13900000001"} {
+		if strings.Contains(dump, phone) {
+			t.Errorf("dump of %s contains phone %s in clear", tn.Schema, phone)
+		}
+	}
+	for _, name := range []string{"王小明", "演示店长", "学生张三"} {
+		if strings.Contains(dump, name) {
+			t.Errorf("dump of %s contains name %s in clear", tn.Schema, name)
+		}
 	}
 }
