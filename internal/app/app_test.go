@@ -315,3 +315,95 @@ func TestTenantDumpHoldsNoClearPhones(t *testing.T) {
 		}
 	}
 }
+
+func TestPlatformAdminsSeeJobHealthByRole(t *testing.T) {
+	env := apptest.New(t)
+	host := env.PlatformHost()
+	owner := env.PlatformLogin("owner@paotui.test", "owner-password", "owner")
+	support := env.PlatformLogin("support@paotui.test", "support-password", "support")
+	finance := env.PlatformLogin("finance@paotui.test", "finance-password", "finance")
+
+	r := env.Do(host, "GET", "/api/v1/platform/jobs", owner, nil)
+	var health struct {
+		Queues []struct {
+			Queue    string `json:"queue"`
+			Archived int    `json:"archived"`
+		} `json:"queues"`
+		OutboxPending int64 `json:"outboxPending"`
+	}
+	r.JSON(t, &health)
+	if r.Status != 200 || len(health.Queues) != 3 {
+		t.Fatalf("owner: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do(host, "GET", "/api/v1/platform/jobs", support, nil); r.Status != 200 {
+		t.Fatalf("support: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do(host, "GET", "/api/v1/platform/jobs", finance, nil); r.Status != http.StatusForbidden {
+		t.Fatalf("finance must not read job health: %d %s", r.Status, r.Body)
+	}
+	// Platform tokens do not open tenant hosts, and platform operations do not exist there.
+	env.Tenant("plat", "13800000009")
+	if r := env.Do(env.Host("plat"), "GET", "/api/v1/me", owner, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("platform token on tenant host: %d", r.Status)
+	}
+	if r := env.Do(env.Host("plat"), "POST", "/api/v1/platform/auth/login", "", map[string]string{"email": "owner@paotui.test", "password": "owner-password"}); r.Status != http.StatusNotFound {
+		t.Fatalf("platform login on a tenant host: %d", r.Status)
+	}
+}
+
+func TestVerifiedCustomDomainResolves(t *testing.T) {
+	env := apptest.New(t)
+	tn := env.Tenant("custom", "13800000010")
+	db := env.App.DB.Gorm
+	if err := db.Exec(`INSERT INTO public.tenant_domains (domain, tenant_id, txt_token) VALUES ('paotui.campus.example', ?, 't')`, tn.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Do("paotui.campus.example", "POST", "/api/v1/auth/sms-code", "", map[string]string{"phone": "13800000010"}); r.Status != http.StatusNotFound {
+		t.Fatalf("unverified domain must not resolve: %d %s", r.Status, r.Body)
+	}
+	if err := db.Exec(`UPDATE public.tenant_domains SET verified_at = now() WHERE domain = 'paotui.campus.example'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	_ = env.App.Resolver.Invalidate(context.Background(), tn.ID)
+	if r := env.Do("PAOTUI.campus.example:8080", "POST", "/api/v1/auth/sms-code", "", map[string]string{"phone": "13800000010"}); r.Status != http.StatusAccepted {
+		t.Fatalf("verified domain: %d %s", r.Status, r.Body)
+	}
+	// The header names a tenant on the base host (native clients); it may not contradict a tenant host.
+	req := env.DoWithHeader("localhost", "POST", "/api/v1/auth/sms-code", map[string]string{"X-Paotui-Tenant": "custom"}, map[string]string{"phone": "13800000011"})
+	if req.Status != http.StatusAccepted {
+		t.Fatalf("X-Paotui-Tenant on base host: %d %s", req.Status, req.Body)
+	}
+	env.Tenant("other", "13800000012")
+	req = env.DoWithHeader(env.Host("other"), "POST", "/api/v1/auth/sms-code", map[string]string{"X-Paotui-Tenant": "custom"}, map[string]string{"phone": "13800000011"})
+	if req.Status != http.StatusBadRequest || req.Problem(t).Code != "tenant_mismatch" {
+		t.Fatalf("mismatching header: %d %s", req.Status, req.Body)
+	}
+}
+
+func TestMigrateStatusShowsLaggingTenants(t *testing.T) {
+	env := apptest.New(t)
+	env.Tenant("current", "13800000013")
+	behind := env.Tenant("behind", "13800000014")
+	// Pretend "behind" never got its latest migration.
+	latest, _ := env.App.Migrator.LatestTenantVersion()
+	if err := env.App.DB.Gorm.Exec(`DELETE FROM `+behind.Schema+`.goose_db_version WHERE version_id = ?`, latest).Error; err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := env.App.MigrateStatus(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	var behindLine, currentLine string
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, " behind "):
+			behindLine = l
+		case strings.Contains(l, " current "):
+			currentLine = l
+		}
+	}
+	if !strings.Contains(behindLine, "LAGGING") || strings.Contains(currentLine, "LAGGING") || !strings.Contains(out.String(), "1 schema(s) lagging") {
+		t.Fatalf("status output:\n%s", out.String())
+	}
+}

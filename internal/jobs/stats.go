@@ -11,20 +11,21 @@ import (
 
 // QueueStat is one queue's health for the super-admin.
 type QueueStat struct {
-	Queue     string
-	Size      int // pending + active + scheduled + retry + aggregating + archived
-	Pending   int
-	Active    int
-	Scheduled int
-	Retry     int
+	Queue     string `json:"queue"`
+	Size      int    `json:"size"` // pending + active + scheduled + retry + aggregating + archived
+	Pending   int    `json:"pending"`
+	Active    int    `json:"active"`
+	Scheduled int    `json:"scheduled"`
+	Retry     int    `json:"retry"`
 	// Archived tasks failed for good (retries exhausted or asynq.SkipRetry). They stay visible
 	// here until someone retries or deletes them in the Inspector.
-	Archived       int
-	Completed      int // completed tasks still retained (outbox tasks, for deduplication)
-	ProcessedToday int // succeeded and failed, since 00:00 UTC
-	FailedToday    int
-	Latency        time.Duration // age of the oldest pending task
-	Paused         bool
+	Archived       int           `json:"archived"`
+	Completed      int           `json:"completed"`      // completed tasks still retained (outbox tasks, for deduplication)
+	ProcessedToday int           `json:"processedToday"` // succeeded and failed, since 00:00 UTC
+	FailedToday    int           `json:"failedToday"`
+	Latency        time.Duration `json:"-"` // age of the oldest pending task
+	Paused         bool          `json:"paused"`
+	LatencySeconds float64       `json:"latencySeconds"` // Latency for JSON clients
 }
 
 // QueueStats reports critical, default and low in that order (zeros for a queue Redis has not
@@ -64,6 +65,7 @@ func QueueStats(ctx context.Context, inspector *asynq.Inspector) ([]QueueStat, e
 			ProcessedToday: info.Processed,
 			FailedToday:    info.Failed,
 			Latency:        info.Latency,
+			LatencySeconds: info.Latency.Seconds(),
 			Paused:         info.Paused,
 		})
 	}

@@ -201,3 +201,28 @@ func (e *Env) PlatformLogin(email, password, role string) string {
 	r.JSON(e.t, &s)
 	return s.AccessToken
 }
+
+// DoWithHeader is Do without a token but with extra request headers.
+func (e *Env) DoWithHeader(host, method, path string, headers map[string]string, body any) *Response {
+	e.t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, e.HTTP.URL+path, bytes.NewReader(raw))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Host = host
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := e.HTTP.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: out}
+}

@@ -68,18 +68,36 @@ func NewResolver(reg *Registry, rdb redis.UniversalClient, baseDomain string, tt
 
 // Resolve classifies host (port ignored, case-insensitive).
 func (r *Resolver) Resolve(ctx context.Context, host string) (Host, error) {
-	h := normalizeHost(host)
-	switch {
-	case h == r.baseDomain:
-		return Host{Kind: KindBase}, nil
-	case h == PlatformSubdomain+"."+r.baseDomain:
-		return Host{Kind: KindPlatform}, nil
+	kind, name, err := r.classify(host)
+	if err != nil || kind != KindTenant {
+		return Host{Kind: kind}, err
 	}
-	t, err := r.lookup(ctx, h)
+	t, err := r.lookup(ctx, name)
 	if err != nil {
 		return Host{}, err
 	}
 	return Host{Kind: KindTenant, Tenant: t}, nil
+}
+
+// classify decides from the name alone what host is: the base or platform host, or a tenant
+// candidate (a valid slug under the base domain, or any other name as a custom domain) whose
+// normalized name is returned for lookup.
+func (r *Resolver) classify(host string) (HostKind, string, error) {
+	h := normalizeHost(host)
+	switch {
+	case h == "":
+		return KindUnknown, "", ErrUnknownHost
+	case h == r.baseDomain:
+		return KindBase, "", nil
+	case h == PlatformSubdomain+"."+r.baseDomain:
+		return KindPlatform, "", nil
+	}
+	if sub, ok := strings.CutSuffix(h, "."+r.baseDomain); ok {
+		if strings.Contains(sub, ".") || IsReserved(sub) || ValidateSlug(sub, nil) != nil {
+			return KindUnknown, "", ErrUnknownHost
+		}
+	}
+	return KindTenant, h, nil
 }
 
 // BySlug resolves a tenant by slug through the same cache (X-Paotui-Tenant header).
@@ -103,9 +121,6 @@ func (r *Resolver) lookup(ctx context.Context, h string) (*Tenant, error) {
 		err error
 	)
 	if sub, ok := strings.CutSuffix(h, "."+r.baseDomain); ok {
-		if strings.Contains(sub, ".") || IsReserved(sub) || ValidateSlug(sub, nil) != nil {
-			return nil, ErrUnknownHost
-		}
 		t, err = r.reg.BySlug(ctx, sub)
 	} else {
 		t, err = r.reg.ByDomain(ctx, h)
