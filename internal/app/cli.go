@@ -256,7 +256,7 @@ func printDemo(w interface{ Write([]byte) (int, error) }, cfg *config.Config) er
 	fmt.Fprintf(w, "\nPaotui is up:\n")
 	fmt.Fprintf(w, "  API docs        %s/api/docs\n", demo)
 	fmt.Fprintf(w, "  OpenAPI         %s/api/openapi.json\n", demo)
-	fmt.Fprintf(w, "  demo campus     %s/  (admin %s/admin, couriers %s/courier)\n", demo, demo, demo)
+	fmt.Fprintf(w, "  demo campus API %s/api/v1  (the web apps arrive with the web-clients issue)\n", demo)
 	fmt.Fprintf(w, "  platform panel  %s/  (admin@paotui.local / paotui-admin-dev)\n", cfg.PublicURL(tenancy.PlatformSubdomain+"."+cfg.BaseDomain))
 	fmt.Fprintf(w, "\nDemo accounts on demo.%s (SMS codes are printed in the server log; staff may also use the password):\n", cfg.BaseDomain)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
