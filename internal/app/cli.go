@@ -44,6 +44,18 @@ type cliEnv struct {
 
 func (e *cliEnv) config() (*config.Config, error) { return config.LoadFromOS(*e.cfgFile) }
 
+// withApp adapts a command that needs the running services: it connects, runs fn and closes.
+func (e *cliEnv) withApp(fn func(cmd *cobra.Command, args []string, a *App) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := e.app(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return fn(cmd, args, a)
+	}
+}
+
 func (e *cliEnv) app(ctx context.Context) (*App, error) {
 	cfg, err := e.config()
 	if err != nil {
@@ -59,14 +71,9 @@ func serveCmd(env *cliEnv) *cobra.Command {
 		Short: "Serve the HTTP API, event streams and web apps",
 		Long:  "Serve the HTTP API on http.addr. With --worker the background worker, outbox relay and scheduler run in the same process (the development default).",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := env.app(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
 			return a.Serve(cmd.Context(), worker)
-		},
+		}),
 	}
 	c.Flags().BoolVar(&worker, "worker", false, "also run the worker, outbox relay and scheduler in this process")
 	return c
@@ -77,14 +84,9 @@ func workerCmd(env *cliEnv) *cobra.Command {
 		Use:   "worker",
 		Short: "Run background jobs, the outbox relay and the periodic scheduler",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := env.app(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
 			return a.RunWorker(cmd.Context())
-		},
+		}),
 	}
 }
 
@@ -96,27 +98,17 @@ func migrateCmd(env *cliEnv) *cobra.Command {
 			"bounded concurrency (migrate.concurrency). A failing tenant is reported and left at its last good " +
 			"version; the others carry on. Exits non-zero if any tenant failed.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := env.app(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
 			return a.MigrateAll(cmd.Context(), cmd.OutOrStdout())
-		},
+		}),
 	}
 	c.AddCommand(&cobra.Command{
 		Use:   "status",
 		Short: "Show the control plane's and each tenant's schema version, and which tenants lag",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := env.app(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
 			return a.MigrateStatus(cmd.Context(), cmd.OutOrStdout())
-		},
+		}),
 	})
 	return c
 }
@@ -134,14 +126,9 @@ func tenantCmd(env *cliEnv) *cobra.Command {
 			"a worker runs, so it works without a worker. An existing tenant is left as it is (exit 0); one " +
 			"still provisioning is resumed.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := env.app(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
 			return a.CreateTenant(cmd.Context(), cmd.OutOrStdout(), req, wait, inline)
-		},
+		}),
 	}
 	create.Flags().StringVar(&req.Slug, "slug", "", "subdomain: 3-30 lowercase letters, digits, hyphens (required)")
 	create.Flags().StringVar(&req.Name, "name", "", "team / service display name (required)")
@@ -157,14 +144,9 @@ func tenantCmd(env *cliEnv) *cobra.Command {
 		Use:   "list",
 		Short: "List tenants with their status",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := env.app(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
 			return a.ListTenants(cmd.Context(), cmd.OutOrStdout())
-		},
+		}),
 	}
 	status := func(use, short string, to tenancy.Status) *cobra.Command {
 		var reason string
@@ -172,19 +154,14 @@ func tenantCmd(env *cliEnv) *cobra.Command {
 			Use:   use + " SLUG",
 			Short: short,
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				a, err := env.app(cmd.Context())
-				if err != nil {
-					return err
-				}
-				defer a.Close()
+			RunE: env.withApp(func(cmd *cobra.Command, args []string, a *App) error {
 				t, err := a.SetTenantStatus(cmd.Context(), args[0], to, reason, "cli:"+currentUser())
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", t.Slug, t.Status)
 				return nil
-			},
+			}),
 		}
 		sc.Flags().StringVar(&reason, "reason", "", "why (kept in the audit log and shown to the team)")
 		return sc
@@ -203,13 +180,8 @@ func adminCmd(env *cliEnv) *cobra.Command {
 		Short: "Create a platform administrator (signs in on admin.<base domain>)",
 		Long:  "Create a platform administrator. An existing one with the same e-mail is left as it is (exit 0).",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := env.app(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			_, err = a.Identity.CreateAdmin(cmd.Context(), email, password, identity.AdminRole(role))
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
+			_, err := a.Identity.CreateAdmin(cmd.Context(), email, password, identity.AdminRole(role))
 			if errors.Is(err, identity.ErrAdminExists) {
 				fmt.Fprintf(cmd.OutOrStdout(), "platform admin %s already exists\n", email)
 				return nil
@@ -219,7 +191,7 @@ func adminCmd(env *cliEnv) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "platform admin %s created (%s)\n", email, role)
 			return nil
-		},
+		}),
 	}
 	create.Flags().StringVar(&email, "email", "", "sign-in e-mail (required)")
 	create.Flags().StringVar(&password, "password", "", "password, at least 8 characters (required)")

@@ -47,10 +47,9 @@ func migrateAll(tb testing.TB, url string, fsys fs.FS, schemas []string) store.R
 	return rep
 }
 
-// upSQL is the "-- +goose Up" part of every embedded tenant migration, in order, and the
-// versions they carry. ok is false when a migration uses goose annotations this simple
-// splitter does not understand (statement blocks, no-transaction), so callers fall back to
-// the runner.
+// upSQL is the "-- +goose Up" part of every embedded tenant migration, in order. ok is false
+// when a migration uses goose annotations this simple splitter does not understand (statement
+// blocks, no-transaction), so callers fall back to the runner.
 func upSQL() (sql string, ok bool) {
 	fsys := migrations.Tenant()
 	names, err := fs.Glob(fsys, "*.sql")
