@@ -60,11 +60,12 @@ type HTTP struct {
 }
 
 type Database struct {
-	URL             Secret        `koanf:"url"`
-	MaxOpenConns    int           `koanf:"max_open_conns"`
-	MaxIdleConns    int           `koanf:"max_idle_conns"`
-	ConnMaxLifetime time.Duration `koanf:"conn_max_lifetime"`
-	ConnMaxIdleTime time.Duration `koanf:"conn_max_idle_time"`
+	URL               Secret        `koanf:"url"`
+	MaxOpenConns      int           `koanf:"max_open_conns"`
+	MaxIdleConns      int           `koanf:"max_idle_conns"`
+	ConnMaxLifetime   time.Duration `koanf:"conn_max_lifetime"`
+	ConnMaxIdleTime   time.Duration `koanf:"conn_max_idle_time"`
+	MaxSchemasPerConn int           `koanf:"max_schemas_per_conn"`
 }
 
 type Redis struct {
@@ -217,6 +218,7 @@ func (c *Config) Validate() error {
 	atLeast("database.max_idle_conns", c.Database.MaxIdleConns, 0)
 	positive("database.conn_max_lifetime", c.Database.ConnMaxLifetime)
 	positive("database.conn_max_idle_time", c.Database.ConnMaxIdleTime)
+	atLeast("database.max_schemas_per_conn", c.Database.MaxSchemasPerConn, 0)
 	if u, err := url.Parse(c.Redis.URL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 		bad("redis.url", "must be a redis:// or rediss:// URL")
 	}

@@ -22,6 +22,8 @@ import (
 type DB struct {
 	Gorm *gorm.DB
 	SQL  *sql.DB
+
+	maxSchemasPerConn int
 }
 
 // Open connects with the pool limits from cfg.
@@ -59,7 +61,7 @@ func Open(ctx context.Context, cfg config.Database) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &DB{Gorm: g, SQL: sqlDB}, nil
+	return &DB{Gorm: g, SQL: sqlDB, maxSchemasPerConn: cfg.MaxSchemasPerConn}, nil
 }
 
 // Close releases the pool.
@@ -96,3 +98,10 @@ func ValidSchema(name string) error {
 func QuoteIdent(name string) string { return pgx.Identifier{name}.Sanitize() }
 
 const rollbackTimeout = 5 * time.Second
+
+// WithSchemaCap returns d with another distinct-schema cap per connection (tests, tools).
+func WithSchemaCap(d *DB, n int) *DB {
+	c := *d
+	c.maxSchemasPerConn = n
+	return &c
+}

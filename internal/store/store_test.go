@@ -176,3 +176,34 @@ func TestNoCachedPlanErrorsAcrossDivergentSchemas(t *testing.T) {
 		}
 	}
 }
+
+// A connection that has served more distinct tenant schemas than the cap is closed, so a
+// backend's catalog cache (which only grows) stays bounded.
+func TestConnectionRetiredAfterSchemaCap(t *testing.T) {
+	db, d := storetest.New(t)
+	m := store.NewMigrator(d.URL, 4, nil)
+	schemas := []string{"tenant_c1", "tenant_c2", "tenant_c3", "tenant_c4"}
+	for _, s := range schemas {
+		if _, _, err := m.UpTenant(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	capped := store.WithSchemaCap(db, 2)
+	capped.SQL.SetMaxOpenConns(1)
+	pid := func() int {
+		var p int
+		_ = capped.InTenant(context.Background(), store.Schema("tenant_c1"), func(tx *gorm.DB) error {
+			return tx.Raw("SELECT pg_backend_pid()").Scan(&p).Error
+		})
+		return p
+	}
+	first := pid()
+	_ = capped.InTenant(context.Background(), store.Schema("tenant_c2"), func(*gorm.DB) error { return nil })
+	if again := pid(); again != first {
+		t.Fatalf("connection replaced after only 2 schemas (%d -> %d)", first, again)
+	}
+	_ = capped.InTenant(context.Background(), store.Schema("tenant_c3"), func(*gorm.DB) error { return nil })
+	if next := pid(); next == first {
+		t.Fatal("connection kept after serving 3 schemas with a cap of 2")
+	}
+}

@@ -57,7 +57,38 @@ func (d *DB) InTenant(ctx context.Context, t Scope, fn func(tx *gorm.DB) error) 
 		return err
 	}
 	done = true
-	return commit(ctx, conn)
+	if err := commit(ctx, conn); err != nil {
+		return err
+	}
+	d.retireIfWide(conn, schema)
+	return nil
+}
+
+// schemasKey holds, on each pooled connection, the set of tenant schemas it has served.
+const schemasKey = "paotui.schemas"
+
+// retireIfWide closes a connection once it has served more than maxSchemasPerConn distinct
+// schemas. A PostgreSQL backend caches the catalog of every table it touches (about 6 KB a
+// table) and never forgets it, so a long-lived connection that wanders over 1,000 tenants holds
+// ~50 MB per few tables; a connection lifetime cap does not bound that (a busy connection
+// visits every tenant in seconds), a distinct-schema cap does. The price is one reconnect.
+func (d *DB) retireIfWide(conn *sql.Conn, schema string) {
+	if d.maxSchemasPerConn <= 0 {
+		return
+	}
+	_ = conn.Raw(func(dc any) error {
+		data := dc.(*stdlib.Conn).Conn().PgConn().CustomData()
+		seen, _ := data[schemasKey].(map[string]struct{})
+		if seen == nil {
+			seen = map[string]struct{}{}
+			data[schemasKey] = seen
+		}
+		seen[schema] = struct{}{}
+		if len(seen) > d.maxSchemasPerConn {
+			return driver.ErrBadConn // database/sql closes it instead of pooling it
+		}
+		return nil
+	})
 }
 
 func commit(ctx context.Context, conn *sql.Conn) error {
