@@ -69,9 +69,10 @@ const schemasKey = "paotui.schemas"
 
 // retireIfWide closes a connection once it has served more than maxSchemasPerConn distinct
 // schemas. A PostgreSQL backend caches the catalog of every table it touches (about 6 KB a
-// table) and never forgets it, so a long-lived connection that wanders over 1,000 tenants holds
-// ~50 MB per few tables; a connection lifetime cap does not bound that (a busy connection
-// visits every tenant in seconds), a distinct-schema cap does. The price is one reconnect.
+// table) and never forgets it, and a busy connection visits every tenant in seconds, so the
+// lifetime cap alone does not bound a backend's memory; this does. The cap must sit above a
+// connection's working set: below it, connections are replaced before their caches pay off.
+// Bounding memory further calls for tenant-to-connection affinity (pools per tenant shard).
 func (d *DB) retireIfWide(conn *sql.Conn, schema string) {
 	if d.maxSchemasPerConn <= 0 {
 		return
