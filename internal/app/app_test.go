@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/paotui/paotui/internal/app/apptest"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
@@ -405,5 +407,25 @@ func TestMigrateStatusShowsLaggingTenants(t *testing.T) {
 	}
 	if !strings.Contains(behindLine, "LAGGING") || strings.Contains(currentLine, "LAGGING") || !strings.Contains(out.String(), "1 schema(s) lagging") {
 		t.Fatalf("status output:\n%s", out.String())
+	}
+}
+
+// A new tenant starts with its blueprint's task types, places, zone and service hours in
+// their own tables.
+func TestProvisionedTenantHasItsCatalog(t *testing.T) {
+	env := apptest.New(t)
+	tn := env.Tenant("catalogued", "13800000015", "demo")
+	var types, placeCount, zones, hours int64
+	err := env.App.DB.InTenant(context.Background(), tn, func(tx *gorm.DB) error {
+		tx.Raw(`SELECT count(*) FROM task_types`).Scan(&types)
+		tx.Raw(`SELECT count(*) FROM places`).Scan(&placeCount)
+		tx.Raw(`SELECT count(*) FROM zones`).Scan(&zones)
+		return tx.Raw(`SELECT count(*) FROM service_hours`).Scan(&hours).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if types != 4 || placeCount != 20 || zones != 1 || hours != 7 {
+		t.Fatalf("task types %d, places %d, zones %d, hour windows %d; want 4, 20, 1, 7", types, placeCount, zones, hours)
 	}
 }

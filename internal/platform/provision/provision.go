@@ -15,9 +15,11 @@ import (
 
 	"github.com/paotui/paotui/internal/audit"
 	"github.com/paotui/paotui/internal/blueprint"
+	"github.com/paotui/paotui/internal/catalog"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
 	"github.com/paotui/paotui/internal/pii"
+	"github.com/paotui/paotui/internal/places"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/store"
 )
@@ -310,6 +312,14 @@ func (s *Service) applyBlueprint(ctx context.Context, t *tenancy.Tenant, bp *blu
 			if err := tx.Exec(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, string(doc)).Error; err != nil {
 				return fmt.Errorf("setting %s: %w", key, err)
 			}
+		}
+		// Domains with their own tables seed from the blueprint here (existing tenants were
+		// backfilled from the settings documents by their migrations).
+		if err := catalog.SeedFromBlueprint(tx, bp); err != nil {
+			return fmt.Errorf("task types: %w", err)
+		}
+		if err := places.SeedFromBlueprint(tx, bp); err != nil {
+			return fmt.Errorf("places: %w", err)
 		}
 		for _, r := range bp.Roles {
 			for _, p := range r.Permissions {
