@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/paotui/paotui/internal/app/apptest"
+	"github.com/paotui/paotui/internal/ledger"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 )
@@ -427,5 +428,31 @@ func TestProvisionedTenantHasItsCatalog(t *testing.T) {
 	}
 	if types != 4 || placeCount != 20 || zones != 1 || hours != 7 {
 		t.Fatalf("task types %d, places %d, zones %d, hour windows %d; want 4, 20, 1, 7", types, placeCount, zones, hours)
+	}
+}
+
+func TestLedgerCheckCommand(t *testing.T) {
+	env := apptest.New(t)
+	tn := env.Tenant("books", "13800000016")
+	ctx := context.Background()
+	var out strings.Builder
+	if err := env.App.CheckLedgers(ctx, &out, "books"); err != nil || !strings.Contains(out.String(), "books: ") || !strings.Contains(out.String(), "clean") {
+		t.Fatalf("fresh ledger: %v %s", err, out.String())
+	}
+	err := env.App.DB.InTenant(ctx, tn, func(tx *gorm.DB) error {
+		_, err := ledger.Post(tx, ledger.Journal{Kind: ledger.TopUp, Ref: "test", Actor: "test", Entries: []ledger.Entry{
+			{Account: ledger.Clearing("offline"), Amount: -500}, {Account: ledger.Wallet("u1"), Amount: 500},
+		}})
+		if err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE ledger_accounts SET balance = balance + 1 WHERE kind = 'wallet'`).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := env.App.CheckLedgers(ctx, &out, ""); err == nil || !strings.Contains(out.String(), "problems") {
+		t.Fatalf("tampered ledger passed: %v %s", err, out.String())
 	}
 }

@@ -33,7 +33,7 @@ func Command() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&cfgFile, "config", "", "YAML file layered over the built-in defaults")
 	env := &cliEnv{cfgFile: &cfgFile}
-	root.AddCommand(serveCmd(env), workerCmd(env), migrateCmd(env), tenantCmd(env), adminCmd(env), demoCmd(env))
+	root.AddCommand(serveCmd(env), workerCmd(env), migrateCmd(env), tenantCmd(env), adminCmd(env), demoCmd(env), ledgerCmd(env))
 	return root
 }
 
@@ -199,6 +199,33 @@ func adminCmd(env *cliEnv) *cobra.Command {
 	_ = create.MarkFlagRequired("email")
 	_ = create.MarkFlagRequired("password")
 	c.AddCommand(create)
+	return c
+}
+
+func ledgerCmd(env *cliEnv) *cobra.Command {
+	c := &cobra.Command{Use: "ledger", Short: "Inspect tenants' double-entry ledgers"}
+	var slug string
+	check := &cobra.Command{
+		Use:   "check",
+		Short: "Prove every journal sums to zero and every cached balance equals its entries",
+		Long: "Check one tenant's ledger (--tenant SLUG) or every tenant's (--all). Exits non-zero when any " +
+			"journal is unbalanced, any cached balance differs from its entries, or an account that must not " +
+			"go negative ever did.",
+		Args: cobra.NoArgs,
+		RunE: env.withApp(func(cmd *cobra.Command, _ []string, a *App) error {
+			return a.CheckLedgers(cmd.Context(), cmd.OutOrStdout(), slug)
+		}),
+	}
+	check.Flags().StringVar(&slug, "tenant", "", "tenant slug; empty with --all checks every tenant")
+	var all bool
+	check.Flags().BoolVar(&all, "all", false, "check every tenant")
+	check.PreRunE = func(*cobra.Command, []string) error {
+		if (slug == "") == !all {
+			return errors.New("give either --tenant SLUG or --all")
+		}
+		return nil
+	}
+	c.AddCommand(check)
 	return c
 }
 
