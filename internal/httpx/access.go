@@ -36,7 +36,13 @@ type Access struct {
 	Permission string
 	// WhileSuspended lets the operation run on a suspended tenant (sign-in, billing, branding).
 	WhileSuspended bool
+	// Idempotent operations honour an Idempotency-Key header: a retry gets the first reply.
+	// Every money-moving POST declares it.
+	Idempotent bool
 }
+
+// WithIdempotency marks a money-moving operation.
+func (a Access) WithIdempotency() Access { a.Idempotent = true; return a }
 
 // Public is an operation anyone may call on hosts of scope s.
 func Public(s Scope) Access { return Access{Scope: s} }
@@ -73,8 +79,16 @@ func Register[I, O any](api huma.API, op huma.Operation, access Access, h func(c
 		op.Errors = appendUnique(op.Errors, http.StatusForbidden)
 	}
 	op.Errors = appendUnique(op.Errors, http.StatusUnprocessableEntity)
+	if access.Idempotent {
+		op.Extensions["x-paotui-idempotent"] = true
+		op.Parameters = append(op.Parameters, &huma.Param{Name: IdempotencyHeader, In: "header",
+			Description: "Any unique string (e.g. a UUID) per intended payment; a retry with the same key replays the first reply.",
+			Schema:      &huma.Schema{Type: "string", MaxLength: ptr(200)}})
+	}
 	huma.Register(api, op, h)
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func appendUnique(s []int, v int) []int {
 	for _, x := range s {
@@ -170,6 +184,12 @@ func (s *Server) gate(ctx huma.Context, next func(huma.Context)) {
 				s.writeProblem(ctx, ErrForbidden(access.Permission))
 				return
 			}
+		}
+	}
+	if access.Idempotent && s.idem != nil && host.Kind == tenancy.KindTenant && ri.principal != nil {
+		if key := ctx.Header(IdempotencyHeader); key != "" {
+			s.idempotent(ctx, next, key)
+			return
 		}
 	}
 	next(ctx)

@@ -40,8 +40,10 @@ type Deps struct {
 	Hosts    HostResolver
 	Verifier Verifier
 	Authz    Authorizer
-	Ready    []Checker
-	Log      *slog.Logger
+	// Idempotency stores replies of operations declared Idempotent; nil disables replay.
+	Idempotency IdempotencyStore
+	Ready       []Checker
+	Log         *slog.Logger
 	// Registry receives the Prometheus collectors; nil uses a fresh registry.
 	Registry *prometheus.Registry
 }
@@ -54,6 +56,7 @@ type Server struct {
 	hosts    HostResolver
 	verifier Verifier
 	authz    Authorizer
+	idem     IdempotencyStore
 	log      *slog.Logger
 	http     *http.Server
 }
@@ -66,7 +69,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(d.Config.HTTP.Proxies())
-	s := &Server{Echo: e, cfg: d.Config, hosts: d.Hosts, verifier: d.Verifier, authz: d.Authz, log: d.Log}
+	s := &Server{Echo: e, cfg: d.Config, hosts: d.Hosts, verifier: d.Verifier, authz: d.Authz, idem: d.Idempotency, log: d.Log}
 	e.HTTPErrorHandler = s.echoError
 
 	reg := d.Registry

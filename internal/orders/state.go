@@ -81,7 +81,7 @@ func (e *TransitionError) Error() string {
 
 func (e *TransitionError) Unwrap() error { return ErrIllegalTransition }
 
-type move struct {
+type step struct {
 	from  Status
 	event Event
 }
@@ -94,7 +94,7 @@ type rule struct {
 // machine is every legal move. Whether a cancellation is free or costs a fee is a policy the
 // service applies on top; whether an actor is *this* order's student or courier is checked by
 // the service too. The machine only says what can happen at all.
-var machine = map[move]rule{
+var machine = map[step]rule{
 	{AwaitingPayment, EventPay}:    {AwaitingCourier, []Actor{ActorSystem, ActorStaff}},
 	{AwaitingPayment, EventExpire}: {Expired, []Actor{ActorSystem}},
 	{AwaitingPayment, EventCancel}: {Cancelled, []Actor{ActorStudent, ActorStaff, ActorSystem}},
@@ -122,7 +122,7 @@ var machine = map[move]rule{
 // Next returns the status an order in from moves to when actor causes event, or a
 // *TransitionError (matching ErrIllegalTransition).
 func Next(from Status, event Event, actor Actor) (Status, error) {
-	r, ok := machine[move{from, event}]
+	r, ok := machine[step{from, event}]
 	if ok {
 		for _, a := range r.actors {
 			if a == actor {

@@ -1,0 +1,396 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/paotui/paotui/internal/catalog"
+	"github.com/paotui/paotui/internal/httpx"
+	"github.com/paotui/paotui/internal/places"
+	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/pricing"
+)
+
+var problems = httpx.ProblemTable{
+	httpx.Rule(ErrNotFound, http.StatusNotFound, "order_not_found", "no such order"),
+	httpx.Rule(ErrTaskTypeDisabled, http.StatusUnprocessableEntity, "task_type_unavailable", ""),
+	httpx.Rule(ErrPlaceNotFound, http.StatusUnprocessableEntity, "place_not_found", "pick a campus place from the list or drop a pin"),
+	httpx.Rule(ErrQuoteUsed, http.StatusConflict, "quote_already_used", ""),
+	httpx.Rule(ErrQuoteStale, http.StatusConflict, "quote_stale", ""),
+	httpx.Rule(ErrAlreadyReviewed, http.StatusConflict, "order_already_reviewed", ""),
+	httpx.Rule(ErrNotReviewable, http.StatusConflict, "order_not_reviewable", ""),
+	httpx.Rule(ErrCancelNotFree, http.StatusConflict, "cancel_not_allowed", ""),
+	httpx.Rule(ErrRefundTooLarge, http.StatusUnprocessableEntity, "refund_too_large", ""),
+	httpx.Rule(ErrReasonRequired, http.StatusUnprocessableEntity, "reason_required", ""),
+	httpx.Rule(ErrNotPaid, http.StatusConflict, "order_not_paid", ""),
+	httpx.Rule(ErrBadDeliveryCode, http.StatusUnprocessableEntity, "delivery_code_wrong", ""),
+	httpx.Rule(ErrWrongWindow, http.StatusUnprocessableEntity, "invalid_time_window", ""),
+	httpx.Rule(ErrPaymentMethod, http.StatusUnprocessableEntity, "payment_method_unknown", ""),
+	httpx.Rule(ErrConcurrentChange, http.StatusConflict, "order_changed", ""),
+	httpx.Rule(ErrCourierNotAllowed, http.StatusForbidden, "not_order_courier", ""),
+	httpx.Rule(ErrIllegalTransition, http.StatusConflict, "order_illegal_transition", ""),
+	httpx.Rule(pricing.ErrQuoteMalformed, http.StatusUnprocessableEntity, "quote_malformed", "the quote token is not one we issued; ask for a new quote"),
+	httpx.Rule(pricing.ErrQuoteTampered, http.StatusUnprocessableEntity, "quote_tampered", "the quote token was altered; ask for a new quote"),
+	httpx.Rule(pricing.ErrQuoteExpired, http.StatusUnprocessableEntity, "quote_expired", "the quote has expired; ask for a new one"),
+	httpx.Rule(pricing.ErrQuoteMismatch, http.StatusUnprocessableEntity, "quote_mismatch", "the order differs from what was quoted; ask for a new quote"),
+	httpx.Rule(pricing.ErrBadPoint, http.StatusUnprocessableEntity, "invalid_location", ""),
+	httpx.Rule(pricing.ErrUnknownSize, http.StatusUnprocessableEntity, "unknown_size", ""),
+	httpx.Rule(pricing.ErrBadMinutes, http.StatusUnprocessableEntity, "invalid_minutes", ""),
+	httpx.Rule(pricing.ErrBadTip, http.StatusUnprocessableEntity, "invalid_tip", ""),
+	httpx.Rule(places.ErrInvalidPoint, http.StatusUnprocessableEntity, "invalid_location", "give a place id, or lng and lat"),
+	httpx.Rule(places.ErrPickupOutOfRange, http.StatusUnprocessableEntity, "pickup_out_of_range", "the pickup is outside the delivery range"),
+	httpx.Rule(places.ErrDropoffOutOfRange, http.StatusUnprocessableEntity, "dropoff_out_of_range", "the drop-off is outside the delivery range"),
+	httpx.Rule(places.ErrClosedDate, http.StatusUnprocessableEntity, "service_closed_date", "the service is closed today"),
+	httpx.Rule(places.ErrOutsideHours, http.StatusUnprocessableEntity, "outside_service_hours", "the service is closed at this time"),
+}
+
+// PaymentProblems maps the payments domain's errors; the wiring sets it (orders does not
+// import payments).
+var PaymentProblems httpx.ProblemTable
+
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *catalog.FormError
+	if errors.As(err, &fe) {
+		p := httpx.NewProblem(http.StatusUnprocessableEntity, "invalid_form", "some form fields need fixing")
+		for _, fp := range fe.Problems {
+			p.Errors = append(p.Errors, &huma.ErrorDetail{Location: "body.form." + fp.Field, Message: fp.Reason})
+		}
+		return p
+	}
+	if p := problems.Map(err); p != err {
+		return p
+	}
+	return PaymentProblems.Map(err)
+}
+
+// RegisterHTTP adds the order operations for students, couriers (minimal trip steps) and staff.
+func RegisterHTTP(api huma.API, s *Service) {
+	h := &handlers{s: s}
+	tenant := httpx.ScopeTenant
+	httpx.Register(api, huma.Operation{OperationID: "quote-order", Method: http.MethodPost, Path: "/api/v1/orders/quote", Tags: []string{"orders"},
+		Summary: "Price an errand: total, line-by-line breakdown and a signed quote token"},
+		httpx.Perm(tenant, "errands:create"), h.quote)
+	httpx.Register(api, huma.Operation{OperationID: "create-order", Method: http.MethodPost, Path: "/api/v1/orders", Tags: []string{"orders"},
+		Summary:     "Place an errand at exactly the quoted price",
+		Description: "Send the quote token with the same inputs. One token makes one order; sending it again returns that order.",
+		Errors:      []int{http.StatusConflict}},
+		httpx.Perm(tenant, "errands:create"), h.create)
+	httpx.Register(api, huma.Operation{OperationID: "pay-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/pay", Tags: []string{"orders"},
+		Summary:     "Pay an order from the wallet, or start a card / Alipay / WeChat Pay payment",
+		Description: "Send an Idempotency-Key header: a retried payment never charges twice.",
+		Errors:      []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "errands:pay").WithIdempotency(), h.pay)
+	httpx.Register(api, huma.Operation{OperationID: "get-order", Method: http.MethodGet, Path: "/api/v1/orders/{orderId}", Tags: []string{"orders"},
+		Summary: "One of my orders with its timeline", Errors: []int{http.StatusNotFound}},
+		httpx.Perm(tenant, "errands:read"), h.get)
+	httpx.Register(api, huma.Operation{OperationID: "list-my-orders", Method: http.MethodGet, Path: "/api/v1/me/orders", Tags: []string{"orders"},
+		Summary: "My orders, newest first"},
+		httpx.Perm(tenant, "errands:read"), h.listMine)
+	httpx.Register(api, huma.Operation{OperationID: "cancel-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/cancel", Tags: []string{"orders"},
+		Summary: "Cancel my order (free until the tenant's limit); what was paid is refunded", Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "errands:cancel"), h.cancel)
+	httpx.Register(api, huma.Operation{OperationID: "confirm-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/confirm", Tags: []string{"orders"},
+		Summary: "Confirm receipt: completes the order and pays the courier", Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "errands:confirm"), h.confirm)
+	httpx.Register(api, huma.Operation{OperationID: "review-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/review", Tags: []string{"orders"},
+		Summary: "Rate and review the courier of a completed order, once", DefaultStatus: http.StatusNoContent,
+		Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "errands:review"), h.review)
+	// The courier's minimal trip; the task-hall issue adds the hall, limits and dispatch.
+	httpx.Register(api, huma.Operation{OperationID: "grab-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/grab", Tags: []string{"trips"},
+		Summary: "Take an order waiting for a courier; the first valid grab wins", Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "trips:grab"), h.step(EventAccept))
+	httpx.Register(api, huma.Operation{OperationID: "pickup-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/pickup", Tags: []string{"trips"},
+		Summary: "Confirm the item is picked up", Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "trips:pickup"), h.step(EventPickup))
+	httpx.Register(api, huma.Operation{OperationID: "deliver-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/deliver", Tags: []string{"trips"},
+		Summary: "Confirm delivery with the student's delivery code", Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "trips:deliver"), h.step(EventDeliver))
+	// Staff.
+	httpx.Register(api, huma.Operation{OperationID: "list-orders", Method: http.MethodGet, Path: "/api/v1/admin/orders", Tags: []string{"admin-orders"},
+		Summary: "Search and filter orders"},
+		httpx.Perm(tenant, "orders:read"), h.list)
+	httpx.Register(api, huma.Operation{OperationID: "get-order-detail", Method: http.MethodGet, Path: "/api/v1/admin/orders/{orderId}", Tags: []string{"admin-orders"},
+		Summary: "An order with its timeline, for staff", Errors: []int{http.StatusNotFound}},
+		httpx.Perm(tenant, "orders:read"), h.detail)
+	httpx.Register(api, huma.Operation{OperationID: "refund-order", Method: http.MethodPost, Path: "/api/v1/admin/orders/{orderId}/refund", Tags: []string{"admin-orders"},
+		Summary:     "Refund part or all of an order's payment, with a reason",
+		Description: "The money goes back through the provider it came from. Send an Idempotency-Key header.",
+		Errors:      []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "orders:refund").WithIdempotency(), h.refund)
+	httpx.Register(api, huma.Operation{OperationID: "admin-cancel-order", Method: http.MethodPost, Path: "/api/v1/admin/orders/{orderId}/cancel", Tags: []string{"admin-orders"},
+		Summary: "Cancel an order as staff (with a reason); what was paid is refunded", Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "orders:cancel"), h.adminCancel)
+	httpx.Register(api, huma.Operation{OperationID: "mark-order-paid-offline", Method: http.MethodPost, Path: "/api/v1/admin/orders/{orderId}/offline-payment", Tags: []string{"admin-orders"},
+		Summary: "Record a cash or other offline payment taken by staff", DefaultStatus: http.StatusNoContent,
+		Errors: []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "orders:pay_offline").WithIdempotency(), h.offline)
+}
+
+type handlers struct{ s *Service }
+
+func caller(ctx context.Context) (*tenancy.Tenant, string) {
+	p, _ := httpx.PrincipalFrom(ctx)
+	return httpx.HostFrom(ctx).Tenant, p.UserID
+}
+
+type quoteInput struct{ Body QuoteRequest }
+type quoteOutput struct{ Body *Quote }
+
+func (h *handlers) quote(ctx context.Context, in *quoteInput) (*quoteOutput, error) {
+	t, _ := caller(ctx)
+	q, err := h.s.Quote(ctx, t, in.Body)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &quoteOutput{Body: q}, nil
+}
+
+type createInput struct {
+	Body struct {
+		QuoteRequest
+		QuoteToken string `json:"quoteToken" minLength:"1" maxLength:"400"`
+	}
+}
+
+type orderOutput struct {
+	Status int
+	Body   *Order
+}
+
+func (h *handlers) create(ctx context.Context, in *createInput) (*orderOutput, error) {
+	t, me := caller(ctx)
+	o, created, err := h.s.Create(ctx, t, me, in.Body.QuoteToken, in.Body.QuoteRequest)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return &orderOutput{Status: status, Body: o}, nil
+}
+
+type orderIDInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+}
+
+type payInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+	Body    PayRequest
+}
+
+type payOutput struct{ Body *PayResult }
+
+func (h *handlers) pay(ctx context.Context, in *payInput) (*payOutput, error) {
+	t, me := caller(ctx)
+	res, err := h.s.Pay(ctx, t, me, in.OrderID, in.Body, "")
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &payOutput{Body: res}, nil
+}
+
+type orderWithTimeline struct {
+	Body struct {
+		*Order
+		Timeline []EventRow `json:"timeline"`
+	}
+}
+
+func (h *handlers) get(ctx context.Context, in *orderIDInput) (*orderWithTimeline, error) {
+	t, me := caller(ctx)
+	o, events, err := h.s.Get(ctx, t, ActorStudent, me, in.OrderID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := &orderWithTimeline{}
+	out.Body.Order, out.Body.Timeline = o, events
+	return out, nil
+}
+
+func (h *handlers) detail(ctx context.Context, in *orderIDInput) (*orderWithTimeline, error) {
+	t, me := caller(ctx)
+	o, events, err := h.s.Get(ctx, t, ActorStaff, me, in.OrderID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := &orderWithTimeline{}
+	out.Body.Order, out.Body.Timeline = o, events
+	return out, nil
+}
+
+type listMineInput struct {
+	Status string `query:"status" enum:"awaiting_payment,awaiting_courier,accepted,picked_up,delivered,completed,cancelled,expired,refunded," doc:"Only orders in this status."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	Offset int    `query:"offset" minimum:"0" maximum:"100000" default:"0"`
+}
+
+type listOutput struct {
+	Body struct {
+		Items []Order `json:"items"`
+		Total int64   `json:"total"`
+	}
+}
+
+func (h *handlers) listMine(ctx context.Context, in *listMineInput) (*listOutput, error) {
+	t, me := caller(ctx)
+	f := ListFilter{StudentID: me, Limit: in.Limit, Offset: in.Offset}
+	if in.Status != "" {
+		f.Status = []Status{Status(in.Status)}
+	}
+	items, total, err := h.s.List(ctx, t, ActorStudent, f)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := &listOutput{}
+	out.Body.Items, out.Body.Total = items, total
+	return out, nil
+}
+
+type listInput struct {
+	Status    []string  `query:"status" doc:"Only these statuses (repeat the parameter)."`
+	TaskType  string    `query:"taskType" maxLength:"40"`
+	StudentID string    `query:"studentId" maxLength:"36"`
+	CourierID string    `query:"courierId" maxLength:"36"`
+	From      time.Time `query:"from" doc:"Created at or after (RFC 3339)."`
+	To        time.Time `query:"to" doc:"Created before (RFC 3339)."`
+	MinTotal  int64     `query:"minTotal" minimum:"0"`
+	MaxTotal  int64     `query:"maxTotal" minimum:"0"`
+	Limit     int       `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Offset    int       `query:"offset" minimum:"0" maximum:"1000000" default:"0"`
+}
+
+func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error) {
+	t, _ := caller(ctx)
+	f := ListFilter{StudentID: in.StudentID, CourierID: in.CourierID, TaskType: in.TaskType, Limit: in.Limit, Offset: in.Offset}
+	for _, s := range in.Status {
+		st := Status(s)
+		if !st.Valid() {
+			return nil, httpx.NewProblem(http.StatusUnprocessableEntity, "validation_failed", "unknown status %q", s)
+		}
+		f.Status = append(f.Status, st)
+	}
+	if !in.From.IsZero() {
+		f.From = &in.From
+	}
+	if !in.To.IsZero() {
+		f.To = &in.To
+	}
+	if in.MinTotal > 0 {
+		f.MinTotal = &in.MinTotal
+	}
+	if in.MaxTotal > 0 {
+		f.MaxTotal = &in.MaxTotal
+	}
+	items, total, err := h.s.List(ctx, t, ActorStaff, f)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := &listOutput{}
+	out.Body.Items, out.Body.Total = items, total
+	return out, nil
+}
+
+type reasonInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+	Body    struct {
+		Reason string `json:"reason,omitempty" maxLength:"200"`
+	}
+}
+
+type orderBody struct{ Body *Order }
+
+func (h *handlers) cancel(ctx context.Context, in *reasonInput) (*orderBody, error) {
+	t, me := caller(ctx)
+	o, err := h.s.Cancel(ctx, t, ActorStudent, me, in.OrderID, in.Body.Reason)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &orderBody{Body: o}, nil
+}
+
+func (h *handlers) adminCancel(ctx context.Context, in *reasonInput) (*orderBody, error) {
+	t, me := caller(ctx)
+	o, err := h.s.Cancel(ctx, t, ActorStaff, me, in.OrderID, in.Body.Reason)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &orderBody{Body: o}, nil
+}
+
+func (h *handlers) offline(ctx context.Context, in *reasonInput) (*struct{}, error) {
+	t, me := caller(ctx)
+	if err := h.s.MarkPaidOffline(ctx, t, in.OrderID, "staff:"+me, in.Body.Reason); err != nil {
+		return nil, mapErr(err)
+	}
+	return &struct{}{}, nil
+}
+
+func (h *handlers) confirm(ctx context.Context, in *orderIDInput) (*orderBody, error) {
+	t, me := caller(ctx)
+	o, err := h.s.Confirm(ctx, t, ActorStudent, me, in.OrderID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &orderBody{Body: o}, nil
+}
+
+type reviewInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+	Body    ReviewRequest
+}
+
+func (h *handlers) review(ctx context.Context, in *reviewInput) (*struct{}, error) {
+	t, me := caller(ctx)
+	if err := h.s.Review(ctx, t, me, in.OrderID, in.Body); err != nil {
+		return nil, mapErr(err)
+	}
+	return &struct{}{}, nil
+}
+
+type stepInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+	Body    *struct {
+		Code string `json:"code,omitempty" maxLength:"6" pattern:"^[0-9]{6}$" doc:"The student's delivery code (deliver-order)."`
+	} `required:"false"`
+}
+
+func (h *handlers) step(e Event) func(context.Context, *stepInput) (*orderBody, error) {
+	return func(ctx context.Context, in *stepInput) (*orderBody, error) {
+		t, me := caller(ctx)
+		code := ""
+		if in.Body != nil {
+			code = in.Body.Code
+		}
+		o, err := h.s.Advance(ctx, t, me, in.OrderID, e, code)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		return &orderBody{Body: o}, nil
+	}
+}
+
+type refundInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+	Body    struct {
+		Amount int64  `json:"amount" minimum:"1" doc:"分 to refund; at most what is left of the payment."`
+		Reason string `json:"reason" minLength:"1" maxLength:"200"`
+	}
+}
+
+func (h *handlers) refund(ctx context.Context, in *refundInput) (*orderBody, error) {
+	t, me := caller(ctx)
+	o, err := h.s.Refund(ctx, t, me, in.OrderID, in.Body.Amount, in.Body.Reason, "")
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &orderBody{Body: o}, nil
+}

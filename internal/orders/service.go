@@ -1,0 +1,902 @@
+package orders
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/paotui/paotui/internal/blueprint"
+	"github.com/paotui/paotui/internal/catalog"
+	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/ledger"
+	"github.com/paotui/paotui/internal/pii"
+	"github.com/paotui/paotui/internal/places"
+	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/pricing"
+	"github.com/paotui/paotui/internal/store"
+)
+
+// Errors of the orders domain; the HTTP layer gives each its own problem code.
+var (
+	ErrNotFound          = errors.New("order not found")
+	ErrTaskTypeDisabled  = errors.New("this task type is not offered right now")
+	ErrPlaceNotFound     = errors.New("place not found")
+	ErrQuoteUsed         = errors.New("this quote was already used for another order")
+	ErrQuoteStale        = errors.New("prices changed since this quote; ask for a new quote")
+	ErrNotYours          = errors.New("this order belongs to someone else")
+	ErrAlreadyReviewed   = errors.New("this order was already reviewed")
+	ErrNotReviewable     = errors.New("only completed orders can be reviewed")
+	ErrCancelNotFree     = errors.New("the order can no longer be cancelled by the student; contact support")
+	ErrRefundTooLarge    = errors.New("refund is larger than what is left of the payment")
+	ErrReasonRequired    = errors.New("a reason is required")
+	ErrNotPaid           = errors.New("the order has not been paid")
+	ErrBadDeliveryCode   = errors.New("wrong delivery code")
+	ErrWrongWindow       = errors.New("time window must end after it starts and lie in the next 7 days")
+	ErrPaymentMethod     = errors.New("unknown payment method")
+	ErrConcurrentChange  = errors.New("the order changed meanwhile; reload and try again")
+	ErrCourierNotAllowed = errors.New("only the order's courier can do this")
+)
+
+// Payments is what orders need of the payments domain. Calls that take tx run in the
+// caller's tenant transaction, so the order change, the payment, its journal and outbox rows
+// commit together.
+type Payments interface {
+	PayFromWallet(tx *gorm.DB, orderID, userID string, amount ledger.Money, idemKey string) error
+	StartStripe(ctx context.Context, tx *gorm.DB, tenantID int64, orderID, userID string, amount ledger.Money, method, idemKey string) (clientSecret string, err error)
+	MarkOffline(tx *gorm.DB, orderID, userID string, amount ledger.Money, actor, reason string) error
+	Refund(ctx context.Context, tx *gorm.DB, orderID string, amount ledger.Money, reason, actor, idemKey string) error
+}
+
+// Ciphers gives a tenant's PII cipher.
+type Ciphers interface {
+	For(ctx context.Context, tenantID int64) (*pii.Cipher, error)
+}
+
+// Task types of the orders domain.
+const (
+	TaskExpire      = "orders:expire"
+	TaskAutoConfirm = "orders:auto_confirm"
+	TaskSweep       = "orders:sweep"
+	// TaskPaid is emitted after an order is paid (notifications, dispatch subscribe to it).
+	TaskPaid = "orders:paid"
+)
+
+// Service runs the order lifecycle.
+type Service struct {
+	db       *store.DB
+	keys     Ciphers
+	signer   *pricing.Signer
+	quoteTTL time.Duration
+	payments Payments
+	outbox   *jobs.Outbox
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New builds the service. signer issues and verifies quote tokens valid for quoteTTL.
+func New(db *store.DB, keys Ciphers, signer *pricing.Signer, quoteTTL time.Duration, payments Payments, outbox *jobs.Outbox, log *slog.Logger) *Service {
+	return &Service{db: db, keys: keys, signer: signer, quoteTTL: quoteTTL, payments: payments, outbox: outbox, log: log, now: time.Now}
+}
+
+// QuoteRequest is what a student fills in before seeing a price.
+type QuoteRequest struct {
+	TaskType    string         `json:"taskType" minLength:"2" maxLength:"40"`
+	Pickup      StopInput      `json:"pickup"`
+	Dropoff     StopInput      `json:"dropoff"`
+	Size        string         `json:"size,omitempty" maxLength:"40"`
+	Minutes     int            `json:"minutes,omitempty" minimum:"0" maximum:"600"`
+	Tip         int64          `json:"tip,omitempty" minimum:"0" maximum:"20000" doc:"Tip for the courier in 分; all of it goes to the courier."`
+	Form        map[string]any `json:"form,omitempty" doc:"Values for the task type's form fields, by field key."`
+	WindowStart *time.Time     `json:"windowStart,omitempty"`
+	WindowEnd   *time.Time     `json:"windowEnd,omitempty"`
+}
+
+// StopInput names a place or drops a pin.
+type StopInput struct {
+	PlaceID string   `json:"placeId,omitempty" doc:"A campus place id (list-places)."`
+	Lng     *float64 `json:"lng,omitempty" minimum:"-180" maximum:"180"`
+	Lat     *float64 `json:"lat,omitempty" minimum:"-90" maximum:"90"`
+	Label   string   `json:"label,omitempty" maxLength:"60" doc:"Name for a dropped pin."`
+}
+
+// Quote is a price with its signed token.
+type Quote struct {
+	pricing.Breakdown
+	Token     string    `json:"token" doc:"Pass to create-order unchanged, with the same inputs."`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Pickup    Stop      `json:"pickup"`
+	Dropoff   Stop      `json:"dropoff"`
+}
+
+// prepared is a validated request: everything create-order stores.
+type prepared struct {
+	tt      catalog.TaskType
+	pickup  Stop
+	dropoff Stop
+	form    map[string]any
+	input   pricing.Input
+	rules   *rules
+}
+
+func (s *Service) prepare(tx *gorm.DB, req QuoteRequest, at time.Time) (*prepared, error) {
+	tt, err := catalog.Get(tx, req.TaskType)
+	if errors.Is(err, catalog.ErrNotFound) || (err == nil && !tt.Enabled) {
+		return nil, ErrTaskTypeDisabled
+	}
+	if err != nil {
+		return nil, err
+	}
+	form, err := catalog.ValidateForm(tt, req.Form)
+	if err != nil {
+		return nil, err
+	}
+	pickup, err := resolveStop(tx, req.Pickup)
+	if err != nil {
+		return nil, fmt.Errorf("pickup: %w", err)
+	}
+	dropoff, err := resolveStop(tx, req.Dropoff)
+	if err != nil {
+		return nil, fmt.Errorf("dropoff: %w", err)
+	}
+	if req.WindowStart != nil || req.WindowEnd != nil {
+		if req.WindowStart == nil || req.WindowEnd == nil || !req.WindowEnd.After(*req.WindowStart) ||
+			req.WindowEnd.After(at.Add(7*24*time.Hour)) || req.WindowEnd.Before(at) {
+			return nil, ErrWrongWindow
+		}
+	}
+	r, err := loadRules(tx)
+	if err != nil {
+		return nil, err
+	}
+	rng, err := places.LoadRange(tx)
+	if err != nil {
+		return nil, err
+	}
+	hours, err := places.LoadHours(tx)
+	if err != nil {
+		return nil, err
+	}
+	if len(tt.ServiceHours) > 0 {
+		week, err := places.ParseWeek(tt.ServiceHours)
+		if err != nil {
+			return nil, err
+		}
+		hours = &places.Hours{Loc: hours.Loc, Week: week, Closed: hours.Closed}
+	}
+	if err := places.CheckOrder(rng, hours, places.Point{Lng: pickup.Lng, Lat: pickup.Lat},
+		places.Point{Lng: dropoff.Lng, Lat: dropoff.Lat}, at); err != nil {
+		return nil, err
+	}
+	return &prepared{tt: tt, pickup: pickup, dropoff: dropoff, form: form, rules: r, input: pricing.Input{
+		TaskType: tt.Key, Pickup: pickup.point(), Dropoff: dropoff.point(), Size: req.Size, Minutes: req.Minutes,
+		Tip: pricing.Money(req.Tip), At: at,
+	}}, nil
+}
+
+func resolveStop(tx *gorm.DB, in StopInput) (Stop, error) {
+	if in.PlaceID != "" {
+		p, err := places.GetPlace(tx, in.PlaceID)
+		if errors.Is(err, places.ErrPlaceNotFound) || (err == nil && !p.Enabled) {
+			return Stop{}, ErrPlaceNotFound
+		}
+		if err != nil {
+			return Stop{}, err
+		}
+		id := p.ID
+		return Stop{PlaceID: &id, Name: p.Name, Lng: p.At.Lng, Lat: p.At.Lat}, nil
+	}
+	if in.Lng == nil || in.Lat == nil {
+		return Stop{}, places.ErrInvalidPoint
+	}
+	label := strings.TrimSpace(in.Label)
+	if label == "" {
+		label = "地图选点"
+	}
+	return Stop{Name: label, Lng: *in.Lng, Lat: *in.Lat}, nil
+}
+
+func (p *prepared) price() (pricing.Breakdown, error) {
+	tp := p.tt.Pricing
+	bpPricing := blueprint.Pricing{BaseFee: tp.BaseFee, IncludedMeters: tp.IncludedMeters, PerKmFee: tp.PerKmFee,
+		MinFee: tp.MinFee, PerMinuteFee: tp.PerMinuteFee, SizeFees: tp.SizeFees}
+	rule, surcharges, err := pricing.FromBlueprint(bpPricing, p.rules.Surcharges, p.rules.Detour)
+	if err != nil {
+		return pricing.Breakdown{}, err
+	}
+	return pricing.Quote(rule, surcharges, p.input, p.rules.Loc)
+}
+
+// Quote prices a request and signs the result.
+func (s *Service) Quote(ctx context.Context, t *tenancy.Tenant, req QuoteRequest) (*Quote, error) {
+	var q *Quote
+	err := s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		p, err := s.prepare(tx, req, s.now())
+		if err != nil {
+			return err
+		}
+		b, err := p.price()
+		if err != nil {
+			return err
+		}
+		token, exp, err := s.signer.Issue(t.ID, p.input, b)
+		if err != nil {
+			return err
+		}
+		q = &Quote{Breakdown: b, Token: token, ExpiresAt: exp, Pickup: p.pickup, Dropoff: p.dropoff}
+		return nil
+	})
+	return q, err
+}
+
+// Create places an order at exactly the quoted price. The token must be valid, unexpired and
+// for the same inputs; each token makes one order (creating again with it returns that order
+// to the same student, so a retried request is harmless).
+func (s *Service) Create(ctx context.Context, t *tenancy.Tenant, studentID, token string, req QuoteRequest) (*Order, bool, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	var (
+		out     *Order
+		created bool
+	)
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		now := s.now()
+		p, err := s.prepare(tx, req, now)
+		if err != nil {
+			return err
+		}
+		claims, err := s.signer.Verify(token, t.ID, p.input)
+		if err != nil {
+			return err
+		}
+		var existing row
+		if err := tx.Where("quote_id = ?", claims.ID).Take(&existing).Error; err == nil {
+			if existing.StudentID != studentID {
+				return ErrQuoteUsed
+			}
+			out, err = s.view(cipher, &existing, ActorStudent)
+			return err
+		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		// Price the order as of the quote's moment, so time-of-day surcharges are the ones the
+		// student saw; if the rules changed since (an admin edited prices), refuse rather than
+		// charge anything but the quoted total.
+		p.input.At = claims.ExpiresAt.Add(-s.quoteTTL)
+		b, err := p.price()
+		if err != nil {
+			return err
+		}
+		if b.Total != claims.Total {
+			return ErrQuoteStale
+		}
+		lines, _ := json.Marshal(b.Lines)
+		formJSON, _ := json.Marshal(p.form)
+		formEnc, err := cipher.Encrypt("orders.form", string(formJSON))
+		if err != nil {
+			return err
+		}
+		code, err := deliveryCode()
+		if err != nil {
+			return err
+		}
+		codeEnc, err := cipher.Encrypt("orders.delivery_code", code)
+		if err != nil {
+			return err
+		}
+		share := p.rules.CourierShareBP
+		if p.tt.CourierShareBP != nil {
+			share = *p.tt.CourierShareBP
+		}
+		r := &row{
+			ID: uuid.NewString(), StudentID: studentID, TaskType: p.tt.Key, Status: AwaitingPayment,
+			PickupPlaceID: p.pickup.PlaceID, PickupName: p.pickup.Name, PickupLng: p.pickup.Lng, PickupLat: p.pickup.Lat,
+			DropoffPlaceID: p.dropoff.PlaceID, DropoffName: p.dropoff.Name, DropoffLng: p.dropoff.Lng, DropoffLat: p.dropoff.Lat,
+			Size: req.Size, Minutes: req.Minutes, FormEnc: formEnc, WindowStart: req.WindowStart, WindowEnd: req.WindowEnd,
+			DistanceM: int(claims.DistanceMeters), PriceLines: lines, Total: int64(claims.Total), Tip: req.Tip,
+			CourierShareBP: share, QuoteID: claims.ID, PayBy: now.Add(p.rules.PaymentTimeout).UTC(),
+			DeliveryCodeEnc: codeEnc, Version: 1, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+		}
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "quote_id"}}, DoNothing: true}).
+			Omit("Number").Create(r)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrQuoteUsed // a concurrent create with the same token won
+		}
+		if err := recordEvent(tx, r.ID, "create", "", AwaitingPayment, ActorStudent, studentID, ""); err != nil {
+			return err
+		}
+		if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskExpire, Data: orderRef{OrderID: r.ID},
+			ProcessAt: r.PayBy.Add(time.Second)}); err != nil {
+			return err
+		}
+		if err := tx.Where("id = ?", r.ID).Take(r).Error; err != nil {
+			return err
+		}
+		created = true
+		out, err = s.view(cipher, r, ActorStudent)
+		return err
+	})
+	return out, created, err
+}
+
+type orderRef struct {
+	OrderID string `json:"orderId"`
+}
+
+func deliveryCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+func recordEvent(tx *gorm.DB, orderID, event string, from, to Status, actor Actor, actorID, reason string) error {
+	var fromPtr any
+	if from != "" {
+		fromPtr = string(from)
+	}
+	return tx.Exec(`INSERT INTO order_events (order_id, event, from_status, to_status, actor_kind, actor_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		orderID, event, fromPtr, string(to), string(actor), actorID, reason).Error
+}
+
+// lock loads an order for update inside tx.
+func lock(tx *gorm.DB, id string) (*row, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, ErrNotFound
+	}
+	var r row
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &r, err
+}
+
+// move applies event to the locked order r: checks the machine, updates status and the
+// matching timestamp plus extra columns, records the event.
+func move(tx *gorm.DB, r *row, event Event, actor Actor, actorID, reason string, extra map[string]any, now time.Time) error {
+	to, err := Next(r.Status, event, actor)
+	if err != nil {
+		return err
+	}
+	set := map[string]any{"status": string(to), "updated_at": now, "version": gorm.Expr("version + 1")}
+	switch to {
+	case AwaitingCourier:
+		if r.PaidAt == nil {
+			set["paid_at"] = now
+		}
+	case Accepted:
+		set["accepted_at"] = now
+	case PickedUp:
+		set["picked_up_at"] = now
+	case Delivered:
+		set["delivered_at"] = now
+	case Completed:
+		set["completed_at"] = now
+	case Cancelled, Expired:
+		set["cancelled_at"] = now
+	}
+	for k, v := range extra {
+		set[k] = v
+	}
+	res := tx.Model(&row{}).Where("id = ? AND status = ?", r.ID, string(r.Status)).Updates(set)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return ErrConcurrentChange
+	}
+	if err := recordEvent(tx, r.ID, string(event), r.Status, to, actor, actorID, reason); err != nil {
+		return err
+	}
+	r.Status = to
+	return nil
+}
+
+// PayRequest picks how to pay.
+type PayRequest struct {
+	Method string `json:"method" enum:"wallet,card,alipay,wechat_pay" doc:"wallet pays from balance at once; the others start a Stripe payment confirmed by webhook."`
+}
+
+// PayResult says what happened: paid at once (wallet) or a Stripe client secret to confirm.
+type PayResult struct {
+	Order        *Order `json:"order"`
+	ClientSecret string `json:"clientSecret,omitempty" doc:"Stripe PaymentIntent client secret for the app to confirm."`
+}
+
+// Pay pays an order. Wallet payments capture at once and move the order to awaiting_courier;
+// Stripe payments start a PaymentIntent, and the webhook moves the order when it succeeds.
+func (s *Service) Pay(ctx context.Context, t *tenancy.Tenant, studentID, orderID string, req PayRequest, idemKey string) (*PayResult, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &PayResult{}
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if r.StudentID != studentID {
+			return ErrNotFound
+		}
+		if _, err := Next(r.Status, EventPay, ActorSystem); err != nil {
+			return err
+		}
+		if idemKey == "" {
+			idemKey = "order:" + r.ID
+		}
+		switch req.Method {
+		case "wallet":
+			if err := s.payments.PayFromWallet(tx, r.ID, studentID, ledger.Money(r.Total), idemKey); err != nil {
+				return err
+			}
+			if err := s.markPaid(tx, t, r, "wallet"); err != nil {
+				return err
+			}
+		case "card", "alipay", "wechat_pay":
+			secret, err := s.payments.StartStripe(ctx, tx, t.ID, r.ID, studentID, ledger.Money(r.Total), req.Method, idemKey)
+			if err != nil {
+				return err
+			}
+			out.ClientSecret = secret
+		default:
+			return ErrPaymentMethod
+		}
+		out.Order, err = s.view(cipher, r, ActorStudent)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) markPaid(tx *gorm.DB, t *tenancy.Tenant, r *row, provider string) error {
+	now := s.now().UTC()
+	if err := move(tx, r, EventPay, ActorSystem, "", provider, map[string]any{
+		"paid_amount": r.Total, "payment_provider": provider,
+	}, now); err != nil {
+		return err
+	}
+	r.PaidAmount, r.PaymentProvider, r.PaidAt = r.Total, &provider, &now
+	return s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskPaid, Data: orderRef{OrderID: r.ID}})
+}
+
+// PaymentSucceeded moves an order whose Stripe (or offline) payment succeeded to
+// awaiting_courier, in the payments domain's transaction. An order no longer awaiting payment
+// (expired or cancelled meanwhile) is left alone; the caller refunds.
+func (s *Service) PaymentSucceeded(tx *gorm.DB, t *tenancy.Tenant, orderID, provider string) (moved bool, err error) {
+	r, err := lock(tx, orderID)
+	if err != nil {
+		return false, err
+	}
+	if r.Status != AwaitingPayment {
+		return false, nil
+	}
+	return true, s.markPaid(tx, t, r, provider)
+}
+
+// MarkPaidOffline records cash or another offline payment taken by staff.
+func (s *Service) MarkPaidOffline(ctx context.Context, t *tenancy.Tenant, orderID, actor, reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return ErrReasonRequired
+	}
+	return s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if _, err := Next(r.Status, EventPay, ActorStaff); err != nil {
+			return err
+		}
+		if err := s.payments.MarkOffline(tx, r.ID, r.StudentID, ledger.Money(r.Total), actor, reason); err != nil {
+			return err
+		}
+		return s.markPaid(tx, t, r, "offline")
+	})
+}
+
+// Cancel cancels an order. Students may cancel their own order for free up to the tenant's
+// free_cancel_until status; staff may cancel whatever the machine allows. Whatever was paid
+// goes back through the provider it came from, in the same transaction.
+func (s *Service) Cancel(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID, reason string) (*Order, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Order
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if actor == ActorStudent {
+			if r.StudentID != actorID {
+				return ErrNotFound
+			}
+			rules, err := loadRules(tx)
+			if err != nil {
+				return err
+			}
+			if _, err := Next(r.Status, EventCancel, actor); err == nil && !rules.freeToCancel(r.Status) {
+				return ErrCancelNotFree
+			}
+		}
+		if actor == ActorStaff && strings.TrimSpace(reason) == "" {
+			return ErrReasonRequired
+		}
+		now := s.now().UTC()
+		if err := move(tx, r, EventCancel, actor, actorID, reason, map[string]any{"cancel_reason": reason}, now); err != nil {
+			return err
+		}
+		if left := r.PaidAmount - r.RefundedAmount; left > 0 {
+			if err := s.refund(ctx, tx, r, left, "cancelled: "+reason, string(actor)+":"+actorID, "cancel:"+r.ID, now); err != nil {
+				return err
+			}
+		}
+		out, err = s.view(cipher, r, actor)
+		return err
+	})
+	return out, err
+}
+
+// refund sends amount back and records it on the order; a full refund of a cancelled or
+// settled-by-dispute order moves it to refunded.
+func (s *Service) refund(ctx context.Context, tx *gorm.DB, r *row, amount int64, reason, actor, idemKey string, now time.Time) error {
+	if amount <= 0 || amount > r.PaidAmount-r.RefundedAmount {
+		return ErrRefundTooLarge
+	}
+	if err := s.payments.Refund(ctx, tx, r.ID, ledger.Money(amount), reason, actor, idemKey); err != nil {
+		return err
+	}
+	r.RefundedAmount += amount
+	if err := tx.Model(&row{}).Where("id = ?", r.ID).Updates(map[string]any{"refunded_amount": r.RefundedAmount, "updated_at": now}).Error; err != nil {
+		return err
+	}
+	if r.RefundedAmount == r.PaidAmount {
+		if _, err := Next(r.Status, EventRefund, ActorStaff); err == nil {
+			return move(tx, r, EventRefund, ActorStaff, actor, reason, nil, now)
+		}
+	}
+	return nil
+}
+
+// Refund returns part or all of an order's payment (staff), with a reason.
+func (s *Service) Refund(ctx context.Context, t *tenancy.Tenant, actorID, orderID string, amount int64, reason, idemKey string) (*Order, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, ErrReasonRequired
+	}
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Order
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if r.PaidAmount == 0 {
+			return ErrNotPaid
+		}
+		if r.Status == Completed {
+			// Settled: the money sits with the courier and the tenant, not in escrow. Refunds
+			// of completed orders come from the tenant's revenue; that flow (and clawbacks)
+			// belongs to the disputes work.
+			return fmt.Errorf("%w: the order is settled", ErrRefundTooLarge)
+		}
+		if idemKey == "" {
+			idemKey = fmt.Sprintf("refund:%s:%d:%d", r.ID, r.RefundedAmount, amount)
+		}
+		if err := s.refund(ctx, tx, r, amount, reason, "staff:"+actorID, idemKey, s.now().UTC()); err != nil {
+			return err
+		}
+		out, err = s.view(cipher, r, ActorStaff)
+		return err
+	})
+	return out, err
+}
+
+// Advance is the courier's side of the errand in its simplest form: accept an order waiting
+// for a courier, confirm pickup, confirm delivery with the student's delivery code. The task
+// hall, grab contention and dispatch build on it.
+func (s *Service) Advance(ctx context.Context, t *tenancy.Tenant, courierID, orderID string, event Event, code string) (*Order, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Order
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		var extra map[string]any
+		switch event {
+		case EventAccept:
+			extra = map[string]any{"courier_id": courierID}
+		case EventPickup, EventDeliver:
+			if r.CourierID == nil || *r.CourierID != courierID {
+				return ErrCourierNotAllowed
+			}
+			if event == EventDeliver {
+				want, err := cipher.Decrypt("orders.delivery_code", r.DeliveryCodeEnc)
+				if err != nil {
+					return err
+				}
+				if code != want {
+					return ErrBadDeliveryCode
+				}
+			}
+		default:
+			return &TransitionError{From: r.Status, Event: event, Actor: ActorCourier}
+		}
+		if err := move(tx, r, event, ActorCourier, courierID, "", extra, now); err != nil {
+			return err
+		}
+		if event == EventAccept {
+			r.CourierID = &courierID
+		}
+		if event == EventDeliver {
+			rules, err := loadRules(tx)
+			if err != nil {
+				return err
+			}
+			if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskAutoConfirm, Data: orderRef{OrderID: r.ID},
+				ProcessAt: now.Add(rules.AutoConfirmAfter).Add(time.Second)}); err != nil {
+				return err
+			}
+		}
+		out, err = s.view(cipher, r, ActorCourier)
+		return err
+	})
+	return out, err
+}
+
+// Confirm completes a delivered order (the student, or the system after the tenant's
+// auto-confirm delay) and settles it: what is left in escrow is split between the courier and
+// the tenant by the order's commission split, and the tip goes wholly to the courier.
+func (s *Service) Confirm(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID string) (*Order, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Order
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if actor == ActorStudent && r.StudentID != actorID {
+			return ErrNotFound
+		}
+		if err := move(tx, r, EventConfirm, actor, actorID, "", nil, s.now().UTC()); err != nil {
+			return err
+		}
+		if err := settle(tx, r); err != nil {
+			return err
+		}
+		out, err = s.view(cipher, r, actor)
+		return err
+	})
+	return out, err
+}
+
+// settle empties the order's escrow. The tip is paid out first and in full (capped by what is
+// left after refunds); the rest is split with ledger.Split, which rounds the courier's share to
+// the nearest 分 (halves to even) and gives the tenant the remainder, so no cent is lost.
+func settle(tx *gorm.DB, r *row) error {
+	held := ledger.Money(r.PaidAmount - r.RefundedAmount)
+	if held <= 0 || r.CourierID == nil {
+		return nil
+	}
+	tip := min(ledger.Money(r.Tip), held)
+	courier, tenant := ledger.Split(held-tip, r.CourierShareBP)
+	entries := []ledger.Entry{{Account: ledger.Escrow(r.ID), Amount: -held}}
+	if courier+tip > 0 {
+		entries = append(entries, ledger.Entry{Account: ledger.Earnings(*r.CourierID), Amount: courier + tip})
+	}
+	if tenant > 0 {
+		entries = append(entries, ledger.Entry{Account: ledger.Revenue(), Amount: tenant})
+	}
+	_, err := ledger.Post(tx, ledger.Journal{Kind: ledger.Settlement, Ref: "order:" + r.ID, IdempotencyKey: "settle:" + r.ID,
+		Actor: "system", Memo: "order completed", Entries: entries})
+	if errors.Is(err, ledger.ErrDuplicate) {
+		return nil
+	}
+	return err
+}
+
+// ReviewRequest rates the courier of a completed order.
+type ReviewRequest struct {
+	Rating  int      `json:"rating" minimum:"1" maximum:"5"`
+	Tags    []string `json:"tags,omitempty" maxItems:"8"`
+	Comment string   `json:"comment,omitempty" maxLength:"500"`
+}
+
+// Review records the student's one review of a completed order.
+func (s *Service) Review(ctx context.Context, t *tenancy.Tenant, studentID, orderID string, req ReviewRequest) error {
+	tags := make([]string, 0, len(req.Tags))
+	for _, tag := range req.Tags {
+		if tag = strings.TrimSpace(tag); tag != "" && len([]rune(tag)) <= 20 {
+			tags = append(tags, tag)
+		}
+	}
+	return s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if r.StudentID != studentID {
+			return ErrNotFound
+		}
+		if r.Status != Completed {
+			return ErrNotReviewable
+		}
+		res := tx.Exec(`INSERT INTO order_reviews (order_id, student_id, courier_id, rating, tags, comment) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (order_id) DO NOTHING`, r.ID, studentID, r.CourierID, req.Rating, pqArray(tags), strings.TrimSpace(req.Comment))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrAlreadyReviewed
+		}
+		return nil
+	})
+}
+
+func pqArray(s []string) string {
+	b, _ := json.Marshal(s)
+	return "{" + strings.TrimSuffix(strings.TrimPrefix(string(b), "["), "]") + "}"
+}
+
+// Get returns an order as actor sees it: students only their own; the delivery code only to
+// the student.
+func (s *Service) Get(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID string) (*Order, []EventRow, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		out    *Order
+		events []EventRow
+	)
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		if _, err := uuid.Parse(orderID); err != nil {
+			return ErrNotFound
+		}
+		var r row
+		if err := tx.Where("id = ?", orderID).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if actor == ActorStudent && r.StudentID != actorID {
+			return ErrNotFound
+		}
+		if err := tx.Table("order_events").Where("order_id = ?", r.ID).Order("id").Find(&events).Error; err != nil {
+			return err
+		}
+		out, err = s.view(cipher, &r, actor)
+		return err
+	})
+	return out, events, err
+}
+
+// ListFilter narrows order lists.
+type ListFilter struct {
+	StudentID string
+	CourierID string
+	Status    []Status
+	TaskType  string
+	From, To  *time.Time
+	MinTotal  *int64
+	MaxTotal  *int64
+	Limit     int
+	Offset    int
+}
+
+// List returns orders newest first with the total count, as actor sees them.
+func (s *Service) List(ctx context.Context, t *tenancy.Tenant, actor Actor, f ListFilter) ([]Order, int64, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var (
+		rows  []row
+		total int64
+	)
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		q := tx.Model(&row{})
+		if f.StudentID != "" {
+			q = q.Where("student_id = ?", f.StudentID)
+		}
+		if f.CourierID != "" {
+			q = q.Where("courier_id = ?", f.CourierID)
+		}
+		if len(f.Status) > 0 {
+			q = q.Where("status IN ?", f.Status)
+		}
+		if f.TaskType != "" {
+			q = q.Where("task_type = ?", f.TaskType)
+		}
+		if f.From != nil {
+			q = q.Where("created_at >= ?", *f.From)
+		}
+		if f.To != nil {
+			q = q.Where("created_at < ?", *f.To)
+		}
+		if f.MinTotal != nil {
+			q = q.Where("total >= ?", *f.MinTotal)
+		}
+		if f.MaxTotal != nil {
+			q = q.Where("total <= ?", *f.MaxTotal)
+		}
+		if err := q.Count(&total).Error; err != nil {
+			return err
+		}
+		return q.Order("created_at DESC, id").Limit(f.Limit).Offset(f.Offset).Find(&rows).Error
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Order, 0, len(rows))
+	for i := range rows {
+		o, err := s.view(cipher, &rows[i], actor)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *o)
+	}
+	return out, total, nil
+}
+
+func (s *Service) view(c *pii.Cipher, r *row, actor Actor) (*Order, error) {
+	o := &Order{
+		ID: r.ID, Number: fmt.Sprintf("P%06d", r.Number), StudentID: r.StudentID, CourierID: r.CourierID, TaskType: r.TaskType,
+		Status: r.Status, Exception: r.Exception, Size: r.Size, Minutes: r.Minutes, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd,
+		Pickup:         Stop{PlaceID: r.PickupPlaceID, Name: r.PickupName, Lng: r.PickupLng, Lat: r.PickupLat},
+		Dropoff:        Stop{PlaceID: r.DropoffPlaceID, Name: r.DropoffName, Lng: r.DropoffLng, Lat: r.DropoffLat},
+		DistanceMeters: r.DistanceM, Total: pricing.Money(r.Total), Tip: pricing.Money(r.Tip),
+		PaidAmount: pricing.Money(r.PaidAmount), RefundedAmount: pricing.Money(r.RefundedAmount), PaymentProvider: r.PaymentProvider,
+		PayBy: r.PayBy, PaidAt: r.PaidAt, AcceptedAt: r.AcceptedAt, PickedUpAt: r.PickedUpAt, DeliveredAt: r.DeliveredAt,
+		CompletedAt: r.CompletedAt, CancelledAt: r.CancelledAt, CancelReason: r.CancelReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Allowed: Allowed(r.Status, actor),
+	}
+	if err := json.Unmarshal(r.PriceLines, &o.Lines); err != nil {
+		return nil, fmt.Errorf("order %s price lines: %w", r.ID, err)
+	}
+	formJSON, err := c.Decrypt("orders.form", r.FormEnc)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(formJSON), &o.Form); err != nil {
+		return nil, err
+	}
+	if actor == ActorStudent && len(r.DeliveryCodeEnc) > 0 {
+		if o.DeliveryCode, err = c.Decrypt("orders.delivery_code", r.DeliveryCodeEnc); err != nil {
+			return nil, err
+		}
+	}
+	if o.Allowed == nil {
+		o.Allowed = []Event{}
+	}
+	return o, nil
+}
