@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,11 +13,15 @@ import (
 
 	"github.com/paotui/paotui/internal/authz"
 	"github.com/paotui/paotui/internal/config"
+	"github.com/paotui/paotui/internal/idempotency"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/orders"
+	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/pii"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/pricing"
 	"github.com/paotui/paotui/internal/store"
 )
 
@@ -35,6 +41,9 @@ type App struct {
 	SMS       *identity.LogSender
 	Identity  *identity.Service
 	Provision *provision.Service
+	Payments  *payments.Service
+	Orders    *orders.Service
+	Idem      *idempotency.Store
 }
 
 // NewLogger builds the process logger from cfg.Log.
@@ -86,6 +95,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Provision = provision.New(db, a.Registry, a.Resolver, a.Migrator, a.Keys, a.Outbox, a.Identity, a.Authz, log)
+	var stripe payments.Stripe
+	if key := cfg.Stripe.SecretKey.Reveal(); key != "" {
+		stripe = payments.NewStripeClient(key, cfg.Stripe.APIURL)
+	}
+	a.Payments = payments.New(db, stripe, a.Outbox, log)
+	signer, err := pricing.NewSigner(deriveKey(master, "paotui:quote"), cfg.Orders.QuoteTTL, nil)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Orders = orders.New(db, a.Keys, signer, cfg.Orders.QuoteTTL, payments.OrderPayments{Service: a.Payments}, a.Outbox, log)
+	a.Idem = idempotency.New(db, rdb)
 	return a, nil
 }
 
@@ -97,4 +118,14 @@ func (a *App) Close() {
 	if a.DB != nil {
 		_ = a.DB.Close()
 	}
+}
+
+// deriveKey makes a purpose-bound key from the master key (HKDF-SHA256), so no two uses share
+// a key and rotating the master key rotates them all.
+func deriveKey(master []byte, purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, master, nil, purpose, 32)
+	if err != nil {
+		panic(err) // only for a length HKDF cannot produce
+	}
+	return k
 }

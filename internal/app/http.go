@@ -6,11 +6,16 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/paotui/paotui/internal/authz"
+	"github.com/paotui/paotui/internal/catalog"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/orders"
+	"github.com/paotui/paotui/internal/payments"
+	"github.com/paotui/paotui/internal/places"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 )
 
@@ -43,6 +48,12 @@ var roleProblems = httpx.ProblemTable{
 func (a *App) registerOperations(srv *httpx.Server) {
 	identity.RoleProblems = roleProblems
 	identity.RegisterHTTP(srv.API, a.Identity, a.Authz)
+	catalog.RegisterHTTP(srv.API, a.DB)
+	places.RegisterHTTP(srv.API, a.DB)
+	orders.PaymentProblems = payments.Problems
+	orders.RegisterHTTP(srv.API, a.Orders)
+	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
+	payments.RegisterWalletHTTP(srv.API, a.Payments)
 	a.registerPlatformOps(srv.API)
 }
 
@@ -73,4 +84,19 @@ func (a *App) registerPlatformOps(api huma.API) {
 		out.Body.OutboxPending, out.Body.OutboxOldestSeconds = n, oldest.Seconds()
 		return out, nil
 	})
+}
+
+// activeTenants lists the tenants periodic sweeps visit.
+type activeTenants struct{ reg *tenancy.Registry }
+
+func (a activeTenants) Active(ctx context.Context) ([]tenancy.Tenant, error) {
+	list, _, err := a.reg.List(ctx, tenancy.ListFilter{Status: tenancy.StatusActive, Limit: 1 << 30})
+	return list, err
+}
+
+// redisPublisher sends live events over Redis pub/sub.
+type redisPublisher struct{ rdb redis.UniversalClient }
+
+func (p redisPublisher) Publish(ctx context.Context, channel string, message any) error {
+	return p.rdb.Publish(ctx, channel, message).Err()
 }

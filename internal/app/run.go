@@ -13,6 +13,8 @@ import (
 
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/orders"
+	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 )
@@ -64,6 +66,12 @@ func (a *App) registerJobs(srv *jobs.Server) {
 	srv.Handle(provision.TaskProvision, a.Provision.HandleProvision)
 	srv.Handle(provision.TaskSweep, a.Provision.HandleSweep)
 	srv.Handle(jobs.TypePrune, jobs.NewPruner(a.DB, a.Cfg.Jobs).HandlePrune)
+	srv.Handle(orders.TaskExpire, a.Orders.HandleExpire)
+	srv.Handle(orders.TaskAutoConfirm, a.Orders.HandleAutoConfirm)
+	srv.Handle(orders.TaskSweep, a.Orders.HandleSweep(activeTenants{a.Registry}))
+	srv.Handle(orders.TaskStatusChanged, orders.HandleStatusChanged(redisPublisher{a.Redis}))
+	srv.Handle(payments.TaskStripeEvent, a.Payments.HandleStripeEvent)
+	srv.Handle(payments.TaskSucceeded, a.Orders.HandlePaymentSucceeded)
 }
 
 // registerPeriodic lists the periodic fan-out tasks (one per period, never one per tenant).
@@ -76,7 +84,14 @@ func (a *App) registerPeriodic(s *jobs.Scheduler) error {
 	if err != nil {
 		return err
 	}
+	orderSweep, err := jobs.NewTask(orders.TaskSweep, 0, nil)
+	if err != nil {
+		return err
+	}
 	if err := s.Register("@every 1m", sweep, asynq.Queue("low")); err != nil {
+		return err
+	}
+	if err := s.Register(orders.SweepSpec(), orderSweep, asynq.Queue("default")); err != nil {
 		return err
 	}
 	return s.Register("@every 1h", prune, asynq.Queue("low"))
@@ -85,11 +100,12 @@ func (a *App) registerPeriodic(s *jobs.Scheduler) error {
 // HTTP builds the server with every domain's operations.
 func (a *App) HTTP() *httpx.Server {
 	srv := httpx.New(httpx.Deps{
-		Config:   a.Cfg,
-		Hosts:    a.Resolver,
-		Verifier: verifier{a.Identity},
-		Authz:    a.Authz,
-		Log:      a.Log,
+		Config:      a.Cfg,
+		Hosts:       a.Resolver,
+		Verifier:    verifier{a.Identity},
+		Authz:       a.Authz,
+		Idempotency: a.Idem,
+		Log:         a.Log,
 		Ready: []httpx.Checker{
 			{Name: "postgres", Check: a.DB.Ping},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }},

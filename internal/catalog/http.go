@@ -16,8 +16,8 @@ func RegisterHTTP(api huma.API, db *store.DB) {
 	httpx.Register(api, huma.Operation{
 		OperationID: "list-task-types", Method: http.MethodGet, Path: "/api/v1/task-types", Tags: []string{"catalog"},
 		Summary: "The errands this service offers, in display order, with their form fields and prices",
-	}, httpx.Public(httpx.ScopeTenant), func(ctx context.Context, _ *struct{}) (*listOutput, error) {
-		out := &listOutput{}
+	}, httpx.Public(httpx.ScopeTenant), func(ctx context.Context, _ *struct{}) (*taskTypeListOutput, error) {
+		out := &taskTypeListOutput{}
 		err := db.InTenant(ctx, httpx.HostFrom(ctx).Tenant, func(tx *gorm.DB) error {
 			var err error
 			out.Body.Items, err = List(tx, false)
@@ -30,7 +30,7 @@ func RegisterHTTP(api huma.API, db *store.DB) {
 	})
 }
 
-type listOutput struct {
+type taskTypeListOutput struct {
 	Body struct {
 		Items []TaskType `json:"items"`
 	}

@@ -12,10 +12,7 @@ import (
 )
 
 // Text is a string in both UI languages.
-type Text struct {
-	ZH string `json:"zh"`
-	EN string `json:"en"`
-}
+type Text = blueprint.Text
 
 // TaskType is one kind of errand a tenant offers.
 type TaskType struct {
@@ -102,11 +99,11 @@ var (
 // drops an empty hours override so "no override" has one form.
 func (t *TaskType) normalize() {
 	t.Key = strings.TrimSpace(t.Key)
-	t.Name = t.Name.trimmed()
+	t.Name = trimmed(t.Name)
 	fields := make([]Field, len(t.Fields))
 	for i, f := range t.Fields {
 		f.Key = strings.TrimSpace(f.Key)
-		f.Label = f.Label.trimmed()
+		f.Label = trimmed(f.Label)
 		if f.Options != nil {
 			opts := make([]string, len(f.Options))
 			for j, o := range f.Options {
@@ -122,7 +119,7 @@ func (t *TaskType) normalize() {
 	}
 }
 
-func (x Text) trimmed() Text { return Text{ZH: strings.TrimSpace(x.ZH), EN: strings.TrimSpace(x.EN)} }
+func trimmed(x Text) Text { return Text{ZH: strings.TrimSpace(x.ZH), EN: strings.TrimSpace(x.EN)} }
 
 // validate returns the first rule t breaks as a *ValidationError, or nil. It checks the
 // definition only; uniqueness of the key is the database's job.
@@ -130,7 +127,7 @@ func (t *TaskType) validate() error {
 	if !keyPattern.MatchString(t.Key) {
 		return invalid("key", "must be 2-40 lowercase letters, digits or _, starting with a letter")
 	}
-	if err := t.Name.validate("name", maxNameRunes); err != nil {
+	if err := validateText(t.Name, "name", maxNameRunes); err != nil {
 		return err
 	}
 	if len(t.Fields) > maxFields {
@@ -154,7 +151,7 @@ func (t *TaskType) validate() error {
 	return nil
 }
 
-func (x Text) validate(at string, maxRunes int) error {
+func validateText(x Text, at string, maxRunes int) error {
 	for _, l := range []struct{ lang, s string }{{"zh", x.ZH}, {"en", x.EN}} {
 		if l.s == "" {
 			return invalid(at+"."+l.lang, "is required")
@@ -174,7 +171,7 @@ func (f Field) validate(at string, seen map[string]bool) error {
 		return invalid(at+".key", "duplicate field key %q", f.Key)
 	}
 	seen[f.Key] = true
-	if err := f.Label.validate(at+".label", maxNameRunes); err != nil {
+	if err := validateText(f.Label, at+".label", maxNameRunes); err != nil {
 		return err
 	}
 	if !slices.Contains(fieldTypes, f.Type) {

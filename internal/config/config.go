@@ -47,6 +47,18 @@ type Config struct {
 	Tenancy    Tenancy  `koanf:"tenancy"`
 	Migrate    Migrate  `koanf:"migrate"`
 	Jobs       Jobs     `koanf:"jobs"`
+	Orders     Orders   `koanf:"orders"`
+	Stripe     Stripe   `koanf:"stripe"`
+}
+
+type Orders struct {
+	QuoteTTL time.Duration `koanf:"quote_ttl"`
+}
+
+type Stripe struct {
+	SecretKey     Secret `koanf:"secret_key"`
+	WebhookSecret Secret `koanf:"webhook_secret"`
+	APIURL        string `koanf:"api_url"`
 }
 
 type HTTP struct {
@@ -253,6 +265,14 @@ func (c *Config) Validate() error {
 	positive("jobs.outbox_poll_interval", c.Jobs.OutboxPollInterval)
 	positive("jobs.outbox_retention", c.Jobs.OutboxRetention)
 	atLeast("jobs.max_retry", c.Jobs.MaxRetry, 0)
+	if c.Orders.QuoteTTL < time.Minute || c.Orders.QuoteTTL > 24*time.Hour {
+		bad("orders.quote_ttl", "must be between 1m and 24h, got %s", c.Orders.QuoteTTL)
+	}
+	if u := c.Stripe.APIURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") {
+			bad("stripe.api_url", "must be an http(s) URL or empty, got %q", u)
+		}
+	}
 	return errors.Join(errs...)
 }
 

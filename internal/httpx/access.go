@@ -188,6 +188,7 @@ func (s *Server) gate(ctx huma.Context, next func(huma.Context)) {
 	}
 	if access.Idempotent && s.idem != nil && host.Kind == tenancy.KindTenant && ri.principal != nil {
 		if key := ctx.Header(IdempotencyHeader); key != "" {
+			ri.idemKey = key
 			s.idempotent(ctx, next, key)
 			return
 		}

@@ -40,6 +40,7 @@ type requestInfo struct {
 	host      tenancy.Host
 	principal *Principal
 	operation string
+	idemKey   string
 }
 
 type infoKey struct{}
@@ -67,6 +68,10 @@ func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 	p := info(ctx).principal
 	return p, p != nil
 }
+
+// IdempotencyKey returns the request's Idempotency-Key header ("" when absent), for services
+// that pass it on to a provider (Stripe) as their own idempotency key.
+func IdempotencyKey(ctx context.Context) string { return info(ctx).idemKey }
 
 // HostFrom returns what the request's Host resolved to.
 func HostFrom(ctx context.Context) tenancy.Host { return info(ctx).host }

@@ -233,14 +233,14 @@ type listMineInput struct {
 	Offset int    `query:"offset" minimum:"0" maximum:"100000" default:"0"`
 }
 
-type listOutput struct {
+type orderListOutput struct {
 	Body struct {
 		Items []Order `json:"items"`
 		Total int64   `json:"total"`
 	}
 }
 
-func (h *handlers) listMine(ctx context.Context, in *listMineInput) (*listOutput, error) {
+func (h *handlers) listMine(ctx context.Context, in *listMineInput) (*orderListOutput, error) {
 	t, me := caller(ctx)
 	f := ListFilter{StudentID: me, Limit: in.Limit, Offset: in.Offset}
 	if in.Status != "" {
@@ -250,12 +250,12 @@ func (h *handlers) listMine(ctx context.Context, in *listMineInput) (*listOutput
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := &listOutput{}
+	out := &orderListOutput{}
 	out.Body.Items, out.Body.Total = items, total
 	return out, nil
 }
 
-type listInput struct {
+type orderListInput struct {
 	Status    []string  `query:"status" doc:"Only these statuses (repeat the parameter)."`
 	TaskType  string    `query:"taskType" maxLength:"40"`
 	StudentID string    `query:"studentId" maxLength:"36"`
@@ -268,7 +268,7 @@ type listInput struct {
 	Offset    int       `query:"offset" minimum:"0" maximum:"1000000" default:"0"`
 }
 
-func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error) {
+func (h *handlers) list(ctx context.Context, in *orderListInput) (*orderListOutput, error) {
 	t, _ := caller(ctx)
 	f := ListFilter{StudentID: in.StudentID, CourierID: in.CourierID, TaskType: in.TaskType, Limit: in.Limit, Offset: in.Offset}
 	for _, s := range in.Status {
@@ -294,7 +294,7 @@ func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := &listOutput{}
+	out := &orderListOutput{}
 	out.Body.Items, out.Body.Total = items, total
 	return out, nil
 }

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/ledger"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 )
 
@@ -44,7 +46,7 @@ func (s *Service) expire(ctx context.Context, t *tenancy.Tenant, id string) (boo
 			return nil
 		}
 		done = true
-		return move(tx, r, EventExpire, ActorSystem, "", "payment deadline passed", nil, now)
+		return s.move(tx, t, r, EventExpire, ActorSystem, "", "payment deadline passed", nil, now)
 	})
 	return done, err
 }
@@ -165,3 +167,68 @@ const sweepEvery = time.Minute
 
 // SweepSpec is the scheduler spec of the sweeper.
 func SweepSpec() string { return "@every " + sweepEvery.String() }
+
+// Publisher sends live events to subscribers (Redis pub/sub; any replica serves any stream).
+type Publisher interface {
+	Publish(ctx context.Context, channel string, message any) error
+}
+
+// Channel is the live channel of one order of a tenant.
+func Channel(tenantID int64, orderID string) string {
+	return fmt.Sprintf("t:%d:order:%s", tenantID, orderID)
+}
+
+// HandleStatusChanged publishes a transition to the order's live channel and the tenant's
+// order feed.
+func HandleStatusChanged(pub Publisher) asynq.HandlerFunc {
+	return func(ctx context.Context, task *asynq.Task) error {
+		tenantID, change, err := jobs.Decode[StatusChange](task)
+		if err != nil {
+			return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+		}
+		raw, _ := json.Marshal(change)
+		if err := pub.Publish(ctx, Channel(tenantID, change.OrderID), raw); err != nil {
+			return err
+		}
+		return pub.Publish(ctx, fmt.Sprintf("t:%d:orders", tenantID), raw)
+	}
+}
+
+// paymentSucceeded mirrors the payments domain's payload (ids only).
+type paymentSucceeded struct {
+	PaymentID string `json:"paymentId"`
+	OrderID   string `json:"orderId"`
+	Purpose   string `json:"purpose"`
+}
+
+// HandlePaymentSucceeded moves an order whose Stripe payment succeeded to awaiting_courier.
+// If the order stopped waiting for payment meanwhile (expired, cancelled), the money goes
+// straight back: the student never pays for an order they do not get.
+func (s *Service) HandlePaymentSucceeded(ctx context.Context, task *asynq.Task) error {
+	_, p, err := jobs.Decode[paymentSucceeded](task)
+	if err != nil {
+		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+	}
+	if p.Purpose != "order" || p.OrderID == "" {
+		return nil
+	}
+	t, ok := tenancy.From(ctx)
+	if !ok {
+		return fmt.Errorf("payment task without a tenant: %w", asynq.SkipRetry)
+	}
+	return s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, p.OrderID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.Status == AwaitingPayment:
+			return s.markPaid(tx, t, r, "stripe")
+		case r.PaymentProvider != nil && *r.PaymentProvider == "stripe" && r.PaidAmount > 0:
+			return nil // already applied: a repeated task
+		default:
+			return s.payments.Refund(ctx, tx, r.ID, ledger.Money(r.Total), "payment arrived after the order was "+string(r.Status),
+				"system", "late-payment:"+p.PaymentID)
+		}
+	})
+}

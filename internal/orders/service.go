@@ -67,8 +67,11 @@ const (
 	TaskExpire      = "orders:expire"
 	TaskAutoConfirm = "orders:auto_confirm"
 	TaskSweep       = "orders:sweep"
-	// TaskPaid is emitted after an order is paid (notifications, dispatch subscribe to it).
-	TaskPaid = "orders:paid"
+	// TaskStatusChanged is emitted for every transition (StatusChange); its handler
+	// publishes it to the order's live channel.
+	TaskStatusChanged = "orders:status_changed"
+	// TaskPaymentSucceeded is the payments domain's "payments:succeeded".
+	TaskPaymentSucceeded = "payments:succeeded"
 )
 
 // Service runs the order lifecycle.
@@ -368,8 +371,9 @@ func lock(tx *gorm.DB, id string) (*row, error) {
 }
 
 // move applies event to the locked order r: checks the machine, updates status and the
-// matching timestamp plus extra columns, records the event.
-func move(tx *gorm.DB, r *row, event Event, actor Actor, actorID, reason string, extra map[string]any, now time.Time) error {
+// matching timestamp plus extra columns, records the event, and publishes the change through
+// the outbox in the same transaction.
+func (s *Service) move(tx *gorm.DB, t *tenancy.Tenant, r *row, event Event, actor Actor, actorID, reason string, extra map[string]any, now time.Time) error {
 	to, err := Next(r.Status, event, actor)
 	if err != nil {
 		return err
@@ -404,8 +408,21 @@ func move(tx *gorm.DB, r *row, event Event, actor Actor, actorID, reason string,
 	if err := recordEvent(tx, r.ID, string(event), r.Status, to, actor, actorID, reason); err != nil {
 		return err
 	}
+	if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskStatusChanged,
+		Data: StatusChange{OrderID: r.ID, Event: event, From: r.Status, To: to, At: now}}); err != nil {
+		return err
+	}
 	r.Status = to
 	return nil
+}
+
+// StatusChange is published for every transition (ids and statuses only).
+type StatusChange struct {
+	OrderID string    `json:"orderId"`
+	Event   Event     `json:"event"`
+	From    Status    `json:"from"`
+	To      Status    `json:"to"`
+	At      time.Time `json:"at"`
 }
 
 // PayRequest picks how to pay.
@@ -469,13 +486,13 @@ func (s *Service) Pay(ctx context.Context, t *tenancy.Tenant, studentID, orderID
 
 func (s *Service) markPaid(tx *gorm.DB, t *tenancy.Tenant, r *row, provider string) error {
 	now := s.now().UTC()
-	if err := move(tx, r, EventPay, ActorSystem, "", provider, map[string]any{
+	if err := s.move(tx, t, r, EventPay, ActorSystem, "", provider, map[string]any{
 		"paid_amount": r.Total, "payment_provider": provider,
 	}, now); err != nil {
 		return err
 	}
 	r.PaidAmount, r.PaymentProvider, r.PaidAt = r.Total, &provider, &now
-	return s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskPaid, Data: orderRef{OrderID: r.ID}})
+	return nil
 }
 
 // PaymentSucceeded moves an order whose Stripe (or offline) payment succeeded to
@@ -542,11 +559,11 @@ func (s *Service) Cancel(ctx context.Context, t *tenancy.Tenant, actor Actor, ac
 			return ErrReasonRequired
 		}
 		now := s.now().UTC()
-		if err := move(tx, r, EventCancel, actor, actorID, reason, map[string]any{"cancel_reason": reason}, now); err != nil {
+		if err := s.move(tx, t, r, EventCancel, actor, actorID, reason, map[string]any{"cancel_reason": reason}, now); err != nil {
 			return err
 		}
 		if left := r.PaidAmount - r.RefundedAmount; left > 0 {
-			if err := s.refund(ctx, tx, r, left, "cancelled: "+reason, string(actor)+":"+actorID, "cancel:"+r.ID, now); err != nil {
+			if err := s.refund(ctx, tx, t, r, left, "cancelled: "+reason, string(actor)+":"+actorID, "cancel:"+r.ID, now); err != nil {
 				return err
 			}
 		}
@@ -558,7 +575,7 @@ func (s *Service) Cancel(ctx context.Context, t *tenancy.Tenant, actor Actor, ac
 
 // refund sends amount back and records it on the order; a full refund of a cancelled or
 // settled-by-dispute order moves it to refunded.
-func (s *Service) refund(ctx context.Context, tx *gorm.DB, r *row, amount int64, reason, actor, idemKey string, now time.Time) error {
+func (s *Service) refund(ctx context.Context, tx *gorm.DB, t *tenancy.Tenant, r *row, amount int64, reason, actor, idemKey string, now time.Time) error {
 	if amount <= 0 || amount > r.PaidAmount-r.RefundedAmount {
 		return ErrRefundTooLarge
 	}
@@ -571,7 +588,7 @@ func (s *Service) refund(ctx context.Context, tx *gorm.DB, r *row, amount int64,
 	}
 	if r.RefundedAmount == r.PaidAmount {
 		if _, err := Next(r.Status, EventRefund, ActorStaff); err == nil {
-			return move(tx, r, EventRefund, ActorStaff, actor, reason, nil, now)
+			return s.move(tx, t, r, EventRefund, ActorStaff, actor, reason, nil, now)
 		}
 	}
 	return nil
@@ -604,7 +621,7 @@ func (s *Service) Refund(ctx context.Context, t *tenancy.Tenant, actorID, orderI
 		if idemKey == "" {
 			idemKey = fmt.Sprintf("refund:%s:%d:%d", r.ID, r.RefundedAmount, amount)
 		}
-		if err := s.refund(ctx, tx, r, amount, reason, "staff:"+actorID, idemKey, s.now().UTC()); err != nil {
+		if err := s.refund(ctx, tx, t, r, amount, reason, "staff:"+actorID, idemKey, s.now().UTC()); err != nil {
 			return err
 		}
 		out, err = s.view(cipher, r, ActorStaff)
@@ -648,7 +665,7 @@ func (s *Service) Advance(ctx context.Context, t *tenancy.Tenant, courierID, ord
 		default:
 			return &TransitionError{From: r.Status, Event: event, Actor: ActorCourier}
 		}
-		if err := move(tx, r, event, ActorCourier, courierID, "", extra, now); err != nil {
+		if err := s.move(tx, t, r, event, ActorCourier, courierID, "", extra, now); err != nil {
 			return err
 		}
 		if event == EventAccept {
@@ -687,7 +704,7 @@ func (s *Service) Confirm(ctx context.Context, t *tenancy.Tenant, actor Actor, a
 		if actor == ActorStudent && r.StudentID != actorID {
 			return ErrNotFound
 		}
-		if err := move(tx, r, EventConfirm, actor, actorID, "", nil, s.now().UTC()); err != nil {
+		if err := s.move(tx, t, r, EventConfirm, actor, actorID, "", nil, s.now().UTC()); err != nil {
 			return err
 		}
 		if err := settle(tx, r); err != nil {
