@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -128,4 +129,14 @@ func deriveKey(master []byte, purpose string) []byte {
 		panic(err) // only for a length HKDF cannot produce
 	}
 	return k
+}
+
+// QuoteSigner is the quote-token signer with its clock set to now (tools and tests that need a
+// token from another moment, e.g. an expired one).
+func (a *App) QuoteSigner(now func() time.Time) (*pricing.Signer, error) {
+	master, err := a.Cfg.MasterKeyBytes()
+	if err != nil {
+		return nil, err
+	}
+	return pricing.NewSigner(deriveKey(master, "paotui:quote"), a.Cfg.Orders.QuoteTTL, now)
 }

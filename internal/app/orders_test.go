@@ -25,9 +25,9 @@ type errandEnv struct {
 	placeID map[string]string
 }
 
-func newErrandEnv(t *testing.T) *errandEnv {
+func newErrandEnv(t *testing.T, extraEnv ...string) *errandEnv {
 	t.Helper()
-	env := apptest.New(t)
+	env := apptest.New(t, extraEnv...)
 	tn := env.Tenant("campus", "13800000000", "demo")
 	ctx := context.Background()
 	err := env.App.DB.InTenant(ctx, tn, func(tx *gorm.DB) error {

@@ -5,16 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"go/build"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -23,6 +17,7 @@ import (
 	"github.com/paotui/paotui/internal/ledger"
 	"github.com/paotui/paotui/internal/ledger/ledgertest"
 	"github.com/paotui/paotui/internal/payments"
+	"github.com/paotui/paotui/internal/payments/stripemock"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/store"
 	"github.com/paotui/paotui/internal/store/storetest"
@@ -276,81 +271,6 @@ func (f *fakeStripe) setRefund(id, status string) {
 	f.refunds[id] = r
 }
 
-// stripe-mock: CI starts it and exports STRIPE_MOCK_URL; otherwise a stripe-mock already
-// listening on 127.0.0.1:12111 is used, or this package starts the installed binary on a free
-// port for its own run and stops it in TestMain.
-var mock struct {
-	once sync.Once
-	url  string
-	cmd  *exec.Cmd
-	why  string
-}
+func stripeMockURL(t *testing.T) string { return stripemock.URL(t) }
 
-func stripeMockURL(t *testing.T) string {
-	t.Helper()
-	mock.once.Do(startStripeMock)
-	if mock.url == "" {
-		t.Skipf("stripe-mock is not available (%s): set STRIPE_MOCK_URL, run it on 127.0.0.1:12111, "+
-			"or go install github.com/stripe/stripe-mock@v0.203.0", mock.why)
-	}
-	return mock.url
-}
-
-func listening(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	_ = c.Close()
-	return true
-}
-
-func startStripeMock() {
-	if u := os.Getenv("STRIPE_MOCK_URL"); u != "" {
-		mock.url = u
-		return
-	}
-	if listening("127.0.0.1:12111") {
-		mock.url = "http://127.0.0.1:12111"
-		return
-	}
-	bin, err := exec.LookPath("stripe-mock")
-	if err != nil {
-		dir := os.Getenv("GOBIN")
-		if dir == "" {
-			dir = filepath.Join(strings.Split(build.Default.GOPATH, string(os.PathListSeparator))[0], "bin")
-		}
-		bin = filepath.Join(dir, "stripe-mock")
-		if _, err := os.Stat(bin); err != nil {
-			mock.why = "no stripe-mock binary on PATH or in " + dir
-			return
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		mock.why = err.Error()
-		return
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	cmd := exec.Command(bin, "-http-addr", addr)
-	if err := cmd.Start(); err != nil {
-		mock.why = "start " + bin + ": " + err.Error()
-		return
-	}
-	mock.cmd = cmd
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if listening(addr) {
-			mock.url = "http://" + addr
-			return
-		}
-	}
-	mock.why = bin + " did not listen on " + addr
-}
-
-func stopStripeMock() {
-	if mock.cmd != nil && mock.cmd.Process != nil {
-		_ = mock.cmd.Process.Kill()
-		_ = mock.cmd.Wait()
-	}
-}
+func stopStripeMock() { stripemock.Stop() }
