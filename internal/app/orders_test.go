@@ -78,6 +78,7 @@ func (e *errandEnv) quoteBody(tip int) map[string]any {
 
 type orderView struct {
 	ID           string `json:"id"`
+	Number       string `json:"number"`
 	Status       string `json:"status"`
 	Total        int64  `json:"total"`
 	DeliveryCode string `json:"deliveryCode"`
@@ -124,14 +125,15 @@ func TestErrandFromQuoteToSettlement(t *testing.T) {
 	r = e.Do(e.host, "POST", "/api/v1/orders", e.student.AccessToken, body)
 	var o orderView
 	r.JSON(t, &o)
-	if r.Status != http.StatusCreated || o.Status != "awaiting_payment" || o.Total != q.Total || len(o.DeliveryCode) != 6 {
+	if r.Status != http.StatusCreated || o.Status != "awaiting_payment" || o.Total != q.Total || len(o.DeliveryCode) != 6 ||
+		len(o.Number) != 7 || o.Number == "P000000" {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
 	// The same token again returns the same order, not a second one.
 	r2 := e.Do(e.host, "POST", "/api/v1/orders", e.student.AccessToken, body)
 	var again orderView
 	r2.JSON(t, &again)
-	if r2.Status != 200 || again.ID != o.ID {
+	if r2.Status != 200 || again.ID != o.ID || again.Number != o.Number {
 		t.Fatalf("replayed create: %d %s", r2.Status, r2.Body)
 	}
 
