@@ -10,6 +10,8 @@
 //
 // A type's form is a schema, not code: ValidateForm checks a student's submitted values
 // against it on the server, whatever the client did. Functions take the *gorm.DB of a tenant
-// transaction (store.InTenant) and never open their own. Errors are the sentinels in errors.go,
-// with *ValidationError and *FormError carrying the field at fault; nothing here speaks HTTP.
+// transaction (store.InTenant) and never open their own; Service opens one per admin change and
+// records the change in the audit log inside it. Errors are the sentinels in errors.go, with
+// *ValidationError and *FormError carrying the field at fault; only http.go (the public
+// list-task-types and the admin operations of RegisterAdminHTTP) speaks HTTP.
 package catalog

@@ -5,5 +5,7 @@
 // zone or that is placed outside service hours.
 //
 // Stores take the caller's transaction (opened by store.InTenant); LoadRange and LoadHours read
-// what CheckOrder needs once per request, after which checks are pure and cheap.
+// what CheckOrder needs once per request, after which checks are pure and cheap. Service opens
+// one transaction per admin change and records the change in the audit log inside it; http.go
+// holds the public list-places and the admin settings operations of RegisterAdminHTTP.
 package places
