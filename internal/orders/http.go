@@ -2,8 +2,11 @@ package orders
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -32,6 +35,8 @@ var problems = httpx.ProblemTable{
 	httpx.Rule(ErrPaymentMethod, http.StatusUnprocessableEntity, "payment_method_unknown", ""),
 	httpx.Rule(ErrConcurrentChange, http.StatusConflict, "order_changed", ""),
 	httpx.Rule(ErrCourierNotAllowed, http.StatusForbidden, "not_order_courier", ""),
+	httpx.Rule(ErrNoteInvalid, http.StatusUnprocessableEntity, "note_invalid", ""),
+	httpx.Rule(ErrPaymentExpired, http.StatusConflict, "order_payment_expired", ""),
 	httpx.Rule(ErrIllegalTransition, http.StatusConflict, "order_illegal_transition", ""),
 	httpx.Rule(pricing.ErrQuoteMalformed, http.StatusUnprocessableEntity, "quote_malformed", "the quote token is not one we issued; ask for a new quote"),
 	httpx.Rule(pricing.ErrQuoteTampered, http.StatusUnprocessableEntity, "quote_tampered", "the quote token was altered; ask for a new quote"),
@@ -117,9 +122,29 @@ func RegisterHTTP(api huma.API, s *Service) {
 	httpx.Register(api, huma.Operation{OperationID: "list-orders", Method: http.MethodGet, Path: "/api/v1/admin/orders", Tags: []string{"admin-orders"},
 		Summary: "Search and filter orders"},
 		httpx.Perm(tenant, "orders:read"), h.list)
+	// Registered before get-order-detail for readability only: the router prefers the static
+	// segment "export.csv" over {orderId} whatever the order.
+	httpx.Register(api, huma.Operation{OperationID: "export-orders", Method: http.MethodGet, Path: "/api/v1/admin/orders/export.csv", Tags: []string{"admin-orders"},
+		Summary: "Download the orders list-orders would find as a CSV file (at most 50,000, newest first)",
+		Description: "UTF-8 with a byte-order mark for Excel, a Chinese/English header row, times in the tenant's time zone, " +
+			"money in yuan with two decimals. The form values students typed are personal data and not included. " +
+			"When more orders match than the cap, the newest are exported and the X-Export-Truncated header is true.",
+		Responses: map[string]*huma.Response{"200": {
+			Description: "The CSV file, as an attachment named orders-YYYYMMDD.csv.",
+			Content:     map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: "string"}}},
+			Headers: map[string]*huma.Param{
+				"Content-Disposition": {Schema: &huma.Schema{Type: "string"}},
+				"X-Export-Truncated":  {Schema: &huma.Schema{Type: "boolean"}, Description: "More orders matched than the file holds."},
+			},
+		}}},
+		httpx.Perm(tenant, "orders:export"), h.export)
 	httpx.Register(api, huma.Operation{OperationID: "get-order-detail", Method: http.MethodGet, Path: "/api/v1/admin/orders/{orderId}", Tags: []string{"admin-orders"},
-		Summary: "An order with its timeline, for staff", Errors: []int{http.StatusNotFound}},
+		Summary: "An order with its timeline, its money movements (ledger journals) and staff notes, for staff", Errors: []int{http.StatusNotFound}},
 		httpx.Perm(tenant, "orders:read"), h.detail)
+	httpx.Register(api, huma.Operation{OperationID: "add-order-note", Method: http.MethodPost, Path: "/api/v1/admin/orders/{orderId}/notes", Tags: []string{"admin-orders"},
+		Summary: "Add a staff note to an order (never shown to the student or courier)", DefaultStatus: http.StatusCreated,
+		Errors: []int{http.StatusNotFound}},
+		httpx.Perm(tenant, "orders:note"), h.addNote)
 	httpx.Register(api, huma.Operation{OperationID: "refund-order", Method: http.MethodPost, Path: "/api/v1/admin/orders/{orderId}/refund", Tags: []string{"admin-orders"},
 		Summary:     "Refund part or all of an order's payment, with a reason",
 		Description: "The money goes back through the provider it came from. Send an Idempotency-Key header.",
@@ -216,15 +241,33 @@ func (h *handlers) get(ctx context.Context, in *orderIDInput) (*orderWithTimelin
 	return out, nil
 }
 
-func (h *handlers) detail(ctx context.Context, in *orderIDInput) (*orderWithTimeline, error) {
-	t, me := caller(ctx)
-	o, events, err := h.s.Get(ctx, t, ActorStaff, me, in.OrderID)
+type detailOutput struct{ Body *Detail }
+
+func (h *handlers) detail(ctx context.Context, in *orderIDInput) (*detailOutput, error) {
+	t, _ := caller(ctx)
+	d, err := h.s.Detail(ctx, t, in.OrderID)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := &orderWithTimeline{}
-	out.Body.Order, out.Body.Timeline = o, events
-	return out, nil
+	return &detailOutput{Body: d}, nil
+}
+
+type noteInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+	Body    struct {
+		Note string `json:"note" minLength:"1" maxLength:"1000"`
+	}
+}
+
+type noteOutput struct{ Body *Note }
+
+func (h *handlers) addNote(ctx context.Context, in *noteInput) (*noteOutput, error) {
+	t, me := caller(ctx)
+	n, err := h.s.AddNote(ctx, t, me, in.OrderID, in.Body.Note)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &noteOutput{Body: n}, nil
 }
 
 type listMineInput struct {
@@ -255,41 +298,56 @@ func (h *handlers) listMine(ctx context.Context, in *listMineInput) (*orderListO
 	return out, nil
 }
 
-type orderListInput struct {
-	Status    []string  `query:"status" doc:"Only these statuses (repeat the parameter)."`
+// ListQuery is the staff order search shared by list-orders and export-orders. It is exported
+// only because huma reads the query parameters of embedded structs that are.
+type ListQuery struct {
+	Status    []string  `query:"status,explode" doc:"Only these statuses (repeat the parameter: status=a&status=b)."`
 	TaskType  string    `query:"taskType" maxLength:"40"`
 	StudentID string    `query:"studentId" maxLength:"36"`
 	CourierID string    `query:"courierId" maxLength:"36"`
 	From      time.Time `query:"from" doc:"Created at or after (RFC 3339)."`
 	To        time.Time `query:"to" doc:"Created before (RFC 3339)."`
-	MinTotal  int64     `query:"minTotal" minimum:"0"`
-	MaxTotal  int64     `query:"maxTotal" minimum:"0"`
-	Limit     int       `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Offset    int       `query:"offset" minimum:"0" maximum:"1000000" default:"0"`
+	MinTotal  int64     `query:"minTotal" minimum:"0" doc:"Total at least this many 分."`
+	MaxTotal  int64     `query:"maxTotal" minimum:"0" doc:"Total at most this many 分."`
+}
+
+func (q *ListQuery) filter() (ListFilter, error) {
+	f := ListFilter{StudentID: q.StudentID, CourierID: q.CourierID, TaskType: q.TaskType}
+	for _, s := range q.Status {
+		st := Status(s)
+		if !st.Valid() {
+			return f, httpx.NewProblem(http.StatusUnprocessableEntity, "validation_failed", "unknown status %q", s)
+		}
+		f.Status = append(f.Status, st)
+	}
+	if !q.From.IsZero() {
+		f.From = &q.From
+	}
+	if !q.To.IsZero() {
+		f.To = &q.To
+	}
+	if q.MinTotal > 0 {
+		f.MinTotal = &q.MinTotal
+	}
+	if q.MaxTotal > 0 {
+		f.MaxTotal = &q.MaxTotal
+	}
+	return f, nil
+}
+
+type orderListInput struct {
+	ListQuery
+	Limit  int `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Offset int `query:"offset" minimum:"0" maximum:"1000000" default:"0"`
 }
 
 func (h *handlers) list(ctx context.Context, in *orderListInput) (*orderListOutput, error) {
 	t, _ := caller(ctx)
-	f := ListFilter{StudentID: in.StudentID, CourierID: in.CourierID, TaskType: in.TaskType, Limit: in.Limit, Offset: in.Offset}
-	for _, s := range in.Status {
-		st := Status(s)
-		if !st.Valid() {
-			return nil, httpx.NewProblem(http.StatusUnprocessableEntity, "validation_failed", "unknown status %q", s)
-		}
-		f.Status = append(f.Status, st)
+	f, err := in.filter()
+	if err != nil {
+		return nil, err
 	}
-	if !in.From.IsZero() {
-		f.From = &in.From
-	}
-	if !in.To.IsZero() {
-		f.To = &in.To
-	}
-	if in.MinTotal > 0 {
-		f.MinTotal = &in.MinTotal
-	}
-	if in.MaxTotal > 0 {
-		f.MaxTotal = &in.MaxTotal
-	}
+	f.Limit, f.Offset = in.Limit, in.Offset
 	items, total, err := h.s.List(ctx, t, ActorStaff, f)
 	if err != nil {
 		return nil, mapErr(err)
@@ -393,4 +451,46 @@ func (h *handlers) refund(ctx context.Context, in *refundInput) (*orderBody, err
 		return nil, mapErr(err)
 	}
 	return &orderBody{Body: o}, nil
+}
+
+type exportInput struct {
+	ListQuery
+}
+
+// export streams the CSV. Problems found before the first byte (a bad filter, the database
+// down) are answered as usual; a failure half-way can only cut the file short, and is logged.
+func (h *handlers) export(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
+	t, _ := caller(ctx)
+	f, err := in.filter()
+	if err != nil {
+		return nil, err
+	}
+	return &huma.StreamResponse{Body: func(hc huma.Context) {
+		started := false
+		n, err := h.s.Export(ctx, t, f, func(file ExportFile) io.Writer {
+			started = true
+			hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
+			hc.SetHeader("Content-Disposition", `attachment; filename="`+file.Name+`"`)
+			hc.SetHeader("Cache-Control", "no-store")
+			hc.SetHeader("X-Export-Truncated", strconv.FormatBool(file.Truncated))
+			hc.SetStatus(http.StatusOK)
+			return hc.BodyWriter()
+		})
+		if err == nil {
+			return
+		}
+		if started {
+			h.s.log.ErrorContext(ctx, "order export cut short", "tenant", t.Slug, "rows", n, "err", err)
+			return
+		}
+		p, ok := mapErr(err).(*httpx.Problem)
+		if !ok {
+			h.s.log.ErrorContext(ctx, "order export failed", "tenant", t.Slug, "err", err)
+			p = httpx.NewProblem(http.StatusInternalServerError, "internal", "something went wrong on our side; the request id identifies it in our logs")
+		}
+		p.Instance = httpx.RequestID(ctx)
+		hc.SetHeader("Content-Type", "application/problem+json")
+		hc.SetStatus(p.Status)
+		_ = json.NewEncoder(hc.BodyWriter()).Encode(p)
+	}}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -45,6 +46,8 @@ var (
 	ErrPaymentMethod     = errors.New("unknown payment method")
 	ErrConcurrentChange  = errors.New("the order changed meanwhile; reload and try again")
 	ErrCourierNotAllowed = errors.New("only the order's courier can do this")
+	ErrNoteInvalid       = errors.New("a note is 1 to 1000 characters")
+	ErrPaymentExpired    = errors.New("the order's payment deadline passed; place the order again")
 )
 
 // Payments is what orders need of the payments domain. Calls that take tx run in the
@@ -84,11 +87,14 @@ type Service struct {
 	outbox   *jobs.Outbox
 	log      *slog.Logger
 	now      func() time.Time
+	// exportCap is MaxExport; tests lower it.
+	exportCap int
 }
 
 // New builds the service. signer issues and verifies quote tokens valid for quoteTTL.
 func New(db *store.DB, keys Ciphers, signer *pricing.Signer, quoteTTL time.Duration, payments Payments, outbox *jobs.Outbox, log *slog.Logger) *Service {
-	return &Service{db: db, keys: keys, signer: signer, quoteTTL: quoteTTL, payments: payments, outbox: outbox, log: log, now: time.Now}
+	return &Service{db: db, keys: keys, signer: signer, quoteTTL: quoteTTL, payments: payments, outbox: outbox, log: log, now: time.Now,
+		exportCap: MaxExport}
 }
 
 // QuoteRequest is what a student fills in before seeing a price.
@@ -263,16 +269,6 @@ func (s *Service) Create(ctx context.Context, t *tenancy.Tenant, studentID, toke
 		if err != nil {
 			return err
 		}
-		var existing row
-		if err := tx.Where("quote_id = ?", claims.ID).Take(&existing).Error; err == nil {
-			if existing.StudentID != studentID {
-				return ErrQuoteUsed
-			}
-			out, err = s.view(cipher, &existing, ActorStudent)
-			return err
-		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return err
-		}
 		// Price the order as of the quote's moment, so time-of-day surcharges are the ones the
 		// student saw; if the rules changed since (an admin edited prices), refuse rather than
 		// charge anything but the quoted total.
@@ -311,22 +307,29 @@ func (s *Service) Create(ctx context.Context, t *tenancy.Tenant, studentID, toke
 			CourierShareBP: share, QuoteID: claims.ID, PayBy: now.Add(p.rules.PaymentTimeout).UTC(),
 			DeliveryCodeEnc: codeEnc, Version: 1, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
 		}
-		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "quote_id"}}, DoNothing: true}).
-			Omit("Number").Create(r)
+		// One statement decides: a token already used returns its order to the same student
+		// (a retried request) and is refused to anyone else.
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "quote_id"}}, DoNothing: true},
+			clause.Returning{Columns: []clause.Column{{Name: "number"}}}).Omit("Number").Create(r)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return ErrQuoteUsed // a concurrent create with the same token won
+			var existing row
+			if err := tx.Where("quote_id = ?", claims.ID).Take(&existing).Error; err != nil {
+				return err
+			}
+			if existing.StudentID != studentID {
+				return ErrQuoteUsed
+			}
+			out, err = s.view(cipher, &existing, ActorStudent)
+			return err
 		}
 		if err := recordEvent(tx, r.ID, "create", "", AwaitingPayment, ActorStudent, studentID, ""); err != nil {
 			return err
 		}
 		if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskExpire, Data: orderRef{OrderID: r.ID},
 			ProcessAt: r.PayBy.Add(time.Second)}); err != nil {
-			return err
-		}
-		if err := tx.Where("id = ?", r.ID).Take(r).Error; err != nil {
 			return err
 		}
 		created = true
@@ -438,12 +441,15 @@ type PayResult struct {
 
 // Pay pays an order. Wallet payments capture at once and move the order to awaiting_courier;
 // Stripe payments start a PaymentIntent, and the webhook moves the order when it succeeds.
+// An order whose payment deadline has passed is expired (committed) and ErrPaymentExpired
+// returned, even if the expire task has not run yet.
 func (s *Service) Pay(ctx context.Context, t *tenancy.Tenant, studentID, orderID string, req PayRequest, idemKey string) (*PayResult, error) {
 	cipher, err := s.keys.For(ctx, t.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := &PayResult{}
+	lapsed := false
 	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
 		r, err := lock(tx, orderID)
 		if err != nil {
@@ -454,6 +460,12 @@ func (s *Service) Pay(ctx context.Context, t *tenancy.Tenant, studentID, orderID
 		}
 		if _, err := Next(r.Status, EventPay, ActorSystem); err != nil {
 			return err
+		}
+		// The expire task and the sweeper may run a little after the deadline; a payment in
+		// that gap must not revive the order. Expire it here instead, and commit that.
+		if now := s.now().UTC(); !now.Before(r.PayBy) {
+			lapsed = true
+			return s.move(tx, t, r, EventExpire, ActorSystem, "", "payment deadline passed", nil, now)
 		}
 		if idemKey == "" {
 			idemKey = "order:" + r.ID
@@ -480,6 +492,9 @@ func (s *Service) Pay(ctx context.Context, t *tenancy.Tenant, studentID, orderID
 	})
 	if err != nil {
 		return nil, err
+	}
+	if lapsed {
+		return nil, ErrPaymentExpired
 	}
 	return out, nil
 }
@@ -563,7 +578,7 @@ func (s *Service) Cancel(ctx context.Context, t *tenancy.Tenant, actor Actor, ac
 			return err
 		}
 		if left := r.PaidAmount - r.RefundedAmount; left > 0 {
-			if err := s.refund(ctx, tx, t, r, left, "cancelled: "+reason, string(actor)+":"+actorID, "cancel:"+r.ID, now); err != nil {
+			if err := s.refund(ctx, tx, t, r, left, "cancelled: "+reason, actor, actorID, "cancel:"+r.ID, now); err != nil {
 				return err
 			}
 		}
@@ -574,12 +589,14 @@ func (s *Service) Cancel(ctx context.Context, t *tenancy.Tenant, actor Actor, ac
 }
 
 // refund sends amount back and records it on the order; a full refund of a cancelled or
-// settled-by-dispute order moves it to refunded.
-func (s *Service) refund(ctx context.Context, tx *gorm.DB, t *tenancy.Tenant, r *row, amount int64, reason, actor, idemKey string, now time.Time) error {
+// settled-by-dispute order moves it to refunded. by and byID are who asked: staff refunding
+// or cancelling, or a student cancelling, whose refund the timeline shows as the system's
+// (students cannot refund).
+func (s *Service) refund(ctx context.Context, tx *gorm.DB, t *tenancy.Tenant, r *row, amount int64, reason string, by Actor, byID, idemKey string, now time.Time) error {
 	if amount <= 0 || amount > r.PaidAmount-r.RefundedAmount {
 		return ErrRefundTooLarge
 	}
-	if err := s.payments.Refund(ctx, tx, r.ID, ledger.Money(amount), reason, actor, idemKey); err != nil {
+	if err := s.payments.Refund(ctx, tx, r.ID, ledger.Money(amount), reason, string(by)+":"+byID, idemKey); err != nil {
 		return err
 	}
 	r.RefundedAmount += amount
@@ -587,8 +604,11 @@ func (s *Service) refund(ctx context.Context, tx *gorm.DB, t *tenancy.Tenant, r 
 		return err
 	}
 	if r.RefundedAmount == r.PaidAmount {
-		if _, err := Next(r.Status, EventRefund, ActorStaff); err == nil {
-			return s.move(tx, t, r, EventRefund, ActorStaff, actor, reason, nil, now)
+		if by != ActorStaff {
+			by, byID = ActorSystem, ""
+		}
+		if _, err := Next(r.Status, EventRefund, by); err == nil {
+			return s.move(tx, t, r, EventRefund, by, byID, reason, nil, now)
 		}
 	}
 	return nil
@@ -621,7 +641,7 @@ func (s *Service) Refund(ctx context.Context, t *tenancy.Tenant, actorID, orderI
 		if idemKey == "" {
 			idemKey = fmt.Sprintf("refund:%s:%d:%d", r.ID, r.RefundedAmount, amount)
 		}
-		if err := s.refund(ctx, tx, t, r, amount, reason, "staff:"+actorID, idemKey, s.now().UTC()); err != nil {
+		if err := s.refund(ctx, tx, t, r, amount, reason, ActorStaff, actorID, idemKey, s.now().UTC()); err != nil {
 			return err
 		}
 		out, err = s.view(cipher, r, ActorStaff)
@@ -796,25 +816,153 @@ func (s *Service) Get(ctx context.Context, t *tenancy.Tenant, actor Actor, actor
 		events []EventRow
 	)
 	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		if _, err := uuid.Parse(orderID); err != nil {
-			return ErrNotFound
-		}
-		var r row
-		if err := tx.Where("id = ?", orderID).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		} else if err != nil {
-			return err
-		}
-		if actor == ActorStudent && r.StudentID != actorID {
-			return ErrNotFound
-		}
-		if err := tx.Table("order_events").Where("order_id = ?", r.ID).Order("id").Find(&events).Error; err != nil {
-			return err
-		}
-		out, err = s.view(cipher, &r, actor)
+		out, events, err = s.get(tx, cipher, actor, actorID, orderID)
 		return err
 	})
 	return out, events, err
+}
+
+func (s *Service) get(tx *gorm.DB, cipher *pii.Cipher, actor Actor, actorID, orderID string) (*Order, []EventRow, error) {
+	if _, err := uuid.Parse(orderID); err != nil {
+		return nil, nil, ErrNotFound
+	}
+	var r row
+	if err := tx.Where("id = ?", orderID).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, ErrNotFound
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if actor == ActorStudent && r.StudentID != actorID {
+		return nil, nil, ErrNotFound
+	}
+	var events []EventRow
+	if err := tx.Table("order_events").Where("order_id = ?", r.ID).Order("id").Find(&events).Error; err != nil {
+		return nil, nil, err
+	}
+	o, err := s.view(cipher, &r, actor)
+	return o, events, err
+}
+
+// Detail is an order as staff see it: the order, its timeline, every journal that moved its
+// money (payment, refunds, settlement) and the staff notes.
+type Detail struct {
+	*Order
+	Timeline []EventRow `json:"timeline"`
+	Journals []Journal  `json:"journals" doc:"The order's money movements in the order they were posted."`
+	Notes    []Note     `json:"notes" doc:"Staff notes, oldest first; never shown to the student or courier."`
+}
+
+// Journal is one ledger journal of an order, for staff.
+type Journal struct {
+	ID        string         `json:"id"`
+	Kind      string         `json:"kind" doc:"payment, refund, settlement, ..."`
+	Memo      string         `json:"memo"`
+	Actor     string         `json:"actor"`
+	CreatedAt time.Time      `json:"createdAt"`
+	Entries   []JournalEntry `json:"entries"`
+}
+
+// JournalEntry is one line of a Journal: money into (positive) or out of an account.
+type JournalEntry struct {
+	Account string `json:"account" doc:"kind:owner, e.g. escrow:<order id> or wallet:<user id>."`
+	Amount  int64  `json:"amount" doc:"分; positive when money came into the account."`
+}
+
+// Ref is the ledger ref of every journal posted for an order: its payment, its refunds (both
+// posted by the payments domain) and its settlement.
+func Ref(orderID string) string { return "order:" + orderID }
+
+// Detail returns an order with its timeline, journals and notes, for staff.
+func (s *Service) Detail(ctx context.Context, t *tenancy.Tenant, orderID string) (*Detail, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detail{}
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		if d.Order, d.Timeline, err = s.get(tx, cipher, ActorStaff, "", orderID); err != nil {
+			return err
+		}
+		posted, err := ledger.JournalsByRef(tx, Ref(orderID))
+		if err != nil {
+			return err
+		}
+		d.Journals = make([]Journal, 0, len(posted))
+		for _, p := range posted {
+			j := Journal{ID: p.ID, Kind: string(p.Kind), Memo: p.Memo, Actor: p.Actor, CreatedAt: p.CreatedAt,
+				Entries: make([]JournalEntry, 0, len(p.Entries))}
+			for _, e := range p.Entries {
+				j.Entries = append(j.Entries, JournalEntry{Account: e.Account.String(), Amount: int64(e.Amount)})
+			}
+			d.Journals = append(d.Journals, j)
+		}
+		d.Notes, err = listNotes(tx, orderID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Note is a staff note on an order.
+type Note struct {
+	ID        int64     `json:"id"`
+	AuthorID  string    `json:"authorId" doc:"The staff member who wrote it."`
+	Note      string    `json:"note"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// maxNote matches the length CHECK on order_notes.note (characters).
+const maxNote = 1000
+
+// AddNote records a staff note on an order. The note is trimmed and must keep 1 to 1000
+// characters (ErrNoteInvalid); an unknown order is ErrNotFound.
+func (s *Service) AddNote(ctx context.Context, t *tenancy.Tenant, authorID, orderID, note string) (*Note, error) {
+	note = strings.TrimSpace(note)
+	if n := utf8.RuneCountInString(note); n == 0 || n > maxNote {
+		return nil, ErrNoteInvalid
+	}
+	if _, err := uuid.Parse(orderID); err != nil {
+		return nil, ErrNotFound
+	}
+	out := &Note{}
+	err := s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&row{}).Where("id = ?", orderID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return tx.Raw(`INSERT INTO order_notes (order_id, author, note) VALUES (?, ?, ?)
+			RETURNING id, author AS author_id, note, created_at`, orderID, authorID, note).Scan(out).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListNotes returns an order's staff notes, oldest first.
+func (s *Service) ListNotes(ctx context.Context, t *tenancy.Tenant, orderID string) ([]Note, error) {
+	if _, err := uuid.Parse(orderID); err != nil {
+		return nil, ErrNotFound
+	}
+	var out []Note
+	err := s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		var err error
+		out, err = listNotes(tx, orderID)
+		return err
+	})
+	return out, err
+}
+
+func listNotes(tx *gorm.DB, orderID string) ([]Note, error) {
+	out := []Note{}
+	err := tx.Raw(`SELECT id, author AS author_id, note, created_at FROM order_notes WHERE order_id = ? ORDER BY id`, orderID).
+		Scan(&out).Error
+	return out, err
 }
 
 // ListFilter narrows order lists.
@@ -830,6 +978,36 @@ type ListFilter struct {
 	Offset    int
 }
 
+// apply narrows q (a query on orders) to the orders f selects; Limit and Offset are the
+// caller's to apply.
+func (f ListFilter) apply(q *gorm.DB) *gorm.DB {
+	if f.StudentID != "" {
+		q = q.Where("student_id = ?", f.StudentID)
+	}
+	if f.CourierID != "" {
+		q = q.Where("courier_id = ?", f.CourierID)
+	}
+	if len(f.Status) > 0 {
+		q = q.Where("status IN ?", f.Status)
+	}
+	if f.TaskType != "" {
+		q = q.Where("task_type = ?", f.TaskType)
+	}
+	if f.From != nil {
+		q = q.Where("created_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("created_at < ?", *f.To)
+	}
+	if f.MinTotal != nil {
+		q = q.Where("total >= ?", *f.MinTotal)
+	}
+	if f.MaxTotal != nil {
+		q = q.Where("total <= ?", *f.MaxTotal)
+	}
+	return q
+}
+
 // List returns orders newest first with the total count, as actor sees them.
 func (s *Service) List(ctx context.Context, t *tenancy.Tenant, actor Actor, f ListFilter) ([]Order, int64, error) {
 	cipher, err := s.keys.For(ctx, t.ID)
@@ -841,31 +1019,7 @@ func (s *Service) List(ctx context.Context, t *tenancy.Tenant, actor Actor, f Li
 		total int64
 	)
 	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		q := tx.Model(&row{})
-		if f.StudentID != "" {
-			q = q.Where("student_id = ?", f.StudentID)
-		}
-		if f.CourierID != "" {
-			q = q.Where("courier_id = ?", f.CourierID)
-		}
-		if len(f.Status) > 0 {
-			q = q.Where("status IN ?", f.Status)
-		}
-		if f.TaskType != "" {
-			q = q.Where("task_type = ?", f.TaskType)
-		}
-		if f.From != nil {
-			q = q.Where("created_at >= ?", *f.From)
-		}
-		if f.To != nil {
-			q = q.Where("created_at < ?", *f.To)
-		}
-		if f.MinTotal != nil {
-			q = q.Where("total >= ?", *f.MinTotal)
-		}
-		if f.MaxTotal != nil {
-			q = q.Where("total <= ?", *f.MaxTotal)
-		}
+		q := f.apply(tx.Model(&row{}))
 		if err := q.Count(&total).Error; err != nil {
 			return err
 		}
