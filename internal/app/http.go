@@ -44,13 +44,20 @@ var roleProblems = httpx.ProblemTable{
 	{Err: authz.ErrLastOwner, Status: http.StatusConflict, Code: "last_owner", Detail: "a service must keep at least one owner"},
 }
 
+// Domains that surface another domain's errors map them through that domain's table; set
+// once, before any server exists.
+func init() {
+	identity.RoleProblems = roleProblems
+	orders.PaymentProblems = payments.Problems
+}
+
 // registerOperations is the one list of every domain's HTTP operations.
 func (a *App) registerOperations(srv *httpx.Server) {
-	identity.RoleProblems = roleProblems
 	identity.RegisterHTTP(srv.API, a.Identity, a.Authz)
 	catalog.RegisterHTTP(srv.API, a.DB)
+	catalog.RegisterAdminHTTP(srv.API, a.DB)
 	places.RegisterHTTP(srv.API, a.DB)
-	orders.PaymentProblems = payments.Problems
+	places.RegisterAdminHTTP(srv.API, a.DB)
 	orders.RegisterHTTP(srv.API, a.Orders)
 	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
 	payments.RegisterWalletHTTP(srv.API, a.Payments)

@@ -50,6 +50,9 @@ type Resolver struct {
 
 	mu    sync.RWMutex
 	cache map[string]cacheEntry
+
+	readyOnce sync.Once
+	ready     chan struct{}
 }
 
 type cacheEntry struct {
@@ -63,7 +66,8 @@ const negativeTTL = 3 * time.Second
 
 // NewResolver resolves hosts under baseDomain.
 func NewResolver(reg *Registry, rdb redis.UniversalClient, baseDomain string, ttl time.Duration, log *slog.Logger) *Resolver {
-	return &Resolver{reg: reg, rdb: rdb, baseDomain: strings.ToLower(baseDomain), ttl: ttl, log: log, cache: map[string]cacheEntry{}}
+	return &Resolver{reg: reg, rdb: rdb, baseDomain: strings.ToLower(baseDomain), ttl: ttl, log: log,
+		cache: map[string]cacheEntry{}, ready: make(chan struct{})}
 }
 
 // Resolve classifies host (port ignored, case-insensitive).
@@ -174,6 +178,7 @@ func (r *Resolver) Run(ctx context.Context) {
 			continue
 		}
 		r.flush()
+		r.readyOnce.Do(func() { close(r.ready) })
 		ch := sub.Channel()
 	recv:
 		for {
@@ -192,6 +197,9 @@ func (r *Resolver) Run(ctx context.Context) {
 		_ = sub.Close()
 	}
 }
+
+// Ready is closed once Run listens for invalidations (its first subscription flushed the cache).
+func (r *Resolver) Ready() <-chan struct{} { return r.ready }
 
 func (r *Resolver) flush() {
 	r.mu.Lock()

@@ -44,6 +44,13 @@ func TestResolverInvalidationReachesOtherReplicas(t *testing.T) {
 	two := tenancy.NewResolver(reg, rdb, "paotui.example", time.Hour, log)
 	go one.Run(ctx)
 	go two.Run(ctx)
+	for _, r := range []*tenancy.Resolver{one, two} {
+		select {
+		case <-r.Ready():
+		case <-time.After(5 * time.Second):
+			t.Fatal("resolver never subscribed")
+		}
+	}
 
 	for _, r := range []*tenancy.Resolver{one, two} {
 		h, err := r.Resolve(ctx, "Replica.paotui.example:443")
