@@ -17,6 +17,7 @@ import (
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/places"
 	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/settings"
 )
 
 // verifier adapts identity's token parsing to the HTTP gate.
@@ -59,6 +60,7 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	places.RegisterHTTP(srv.API, a.DB)
 	places.RegisterAdminHTTP(srv.API, a.DB)
 	orders.RegisterHTTP(srv.API, a.Orders)
+	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
 	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
 	payments.RegisterWalletHTTP(srv.API, a.Payments)
 	a.registerPlatformOps(srv.API)
