@@ -38,6 +38,7 @@ var problems = httpx.ProblemTable{
 	httpx.Rule(ErrNoteInvalid, http.StatusUnprocessableEntity, "note_invalid", ""),
 	httpx.Rule(ErrPaymentExpired, http.StatusConflict, "order_payment_expired", ""),
 	httpx.Rule(ErrIllegalTransition, http.StatusConflict, "order_illegal_transition", ""),
+	httpx.Rule(ErrBadException, http.StatusUnprocessableEntity, "exception_invalid", "pick a known exception and say what happened"),
 	httpx.Rule(pricing.ErrQuoteMalformed, http.StatusUnprocessableEntity, "quote_malformed", "the quote token is not one we issued; ask for a new quote"),
 	httpx.Rule(pricing.ErrQuoteTampered, http.StatusUnprocessableEntity, "quote_tampered", "the quote token was altered; ask for a new quote"),
 	httpx.Rule(pricing.ErrQuoteExpired, http.StatusUnprocessableEntity, "quote_expired", "the quote has expired; ask for a new one"),
@@ -150,6 +151,11 @@ func RegisterHTTP(api huma.API, s *Service) {
 		Description: "The money goes back through the provider it came from. Send an Idempotency-Key header.",
 		Errors:      []int{http.StatusConflict, http.StatusNotFound}},
 		httpx.Perm(tenant, "orders:refund").WithIdempotency(), h.refund)
+	httpx.Register(api, huma.Operation{OperationID: "flag-order-exception", Method: http.MethodPut, Path: "/api/v1/admin/orders/{orderId}/exception", Tags: []string{"admin-orders"},
+		Summary:     "Flag an order's exception (late, can't find item, shop closed, student unreachable, item damaged or lost) with a note, or clear it",
+		Description: "An empty exception clears the flag. The status does not change; the flag and its note join the order's timeline.",
+		Errors:      []int{http.StatusConflict, http.StatusNotFound}},
+		httpx.Perm(tenant, "orders:exception"), h.flag)
 	httpx.Register(api, huma.Operation{OperationID: "admin-cancel-order", Method: http.MethodPost, Path: "/api/v1/admin/orders/{orderId}/cancel", Tags: []string{"admin-orders"},
 		Summary: "Cancel an order as staff (with a reason); what was paid is refunded", Errors: []int{http.StatusConflict, http.StatusNotFound}},
 		httpx.Perm(tenant, "orders:cancel"), h.adminCancel)
@@ -493,4 +499,21 @@ func (h *handlers) export(ctx context.Context, in *exportInput) (*huma.StreamRes
 		hc.SetStatus(p.Status)
 		_ = json.NewEncoder(hc.BodyWriter()).Encode(p)
 	}}, nil
+}
+
+type flagInput struct {
+	OrderID string `path:"orderId" format:"uuid"`
+	Body    struct {
+		Exception string `json:"exception" enum:"late,cant_find_item,shop_closed,student_unreachable,item_damaged,item_lost,other," doc:"Empty clears the flag."`
+		Note      string `json:"note,omitempty" maxLength:"500"`
+	}
+}
+
+func (h *handlers) flag(ctx context.Context, in *flagInput) (*orderBody, error) {
+	t, me := caller(ctx)
+	o, err := h.s.Flag(ctx, t, ActorStaff, me, in.OrderID, in.Body.Exception, in.Body.Note)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &orderBody{Body: o}, nil
 }

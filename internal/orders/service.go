@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -1070,4 +1071,58 @@ func (s *Service) view(c *pii.Cipher, r *row, actor Actor) (*Order, error) {
 		o.Allowed = []Event{}
 	}
 	return o, nil
+}
+
+// Exceptions a flagged order can carry.
+var Exceptions = []string{"late", "cant_find_item", "shop_closed", "student_unreachable", "item_damaged", "item_lost", "other"}
+
+// ErrBadException is returned for an unknown exception kind or a missing note.
+var ErrBadException = errors.New("unknown exception, or the note is missing")
+
+// Flag sets (or, with exception "", clears) an order's exception flag with a reason. The
+// status does not change: handling the exception (reassign, cancel and refund, resume) is a
+// separate, recorded step. The flag is recorded as an order event and published.
+func (s *Service) Flag(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID, exception, note string) (*Order, error) {
+	note = strings.TrimSpace(note)
+	if exception != "" && (!slices.Contains(Exceptions, exception) || note == "" || len([]rune(note)) > 500) {
+		return nil, ErrBadException
+	}
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Order
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if r.Status.Terminal() {
+			return &TransitionError{From: r.Status, Event: "flag", Actor: actor}
+		}
+		var exc, nt any
+		event := "clear_exception"
+		if exception != "" {
+			exc, nt, event = exception, note, "flag_exception"
+		}
+		now := s.now().UTC()
+		if err := tx.Model(&row{}).Where("id = ?", r.ID).Updates(map[string]any{"exception": exc, "exception_note": nt, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := recordEvent(tx, r.ID, event, r.Status, r.Status, actor, actorID, strings.TrimSpace(exception+" "+note)); err != nil {
+			return err
+		}
+		if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskStatusChanged,
+			Data: StatusChange{OrderID: r.ID, Event: Event(event), From: r.Status, To: r.Status, At: now}}); err != nil {
+			return err
+		}
+		if exception != "" {
+			r.Exception = &exception
+		} else {
+			r.Exception = nil
+		}
+		out, err = s.view(cipher, r, actor)
+		return err
+	})
+	return out, err
 }
