@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"gorm.io/gorm"
@@ -59,22 +58,13 @@ func mapAdminErr(err error) error {
 	return adminProblems.Map(err)
 }
 
-// adminRegistered remembers the APIs RegisterAdminHTTP already added its operations to.
-var adminRegistered = struct {
-	sync.Mutex
-	apis map[huma.API]bool
-}{apis: map[huma.API]bool{}}
-
 // RegisterAdminHTTP adds the tenant admin's task type settings operations. It is idempotent per
 // api: a second call on the same api does nothing, so tests may register the operations on an
 // application that already has them.
 func RegisterAdminHTTP(api huma.API, db *store.DB) {
-	adminRegistered.Lock()
-	defer adminRegistered.Unlock()
-	if adminRegistered.apis[api] {
+	if !httpx.Once(api, "catalog.admin") {
 		return
 	}
-	adminRegistered.apis[api] = true
 
 	h := &adminHandlers{svc: NewService(db)}
 	tags := []string{"settings"}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -235,4 +236,24 @@ func bearer(h string) (string, bool) {
 		return strings.TrimSpace(h[len(prefix):]), true
 	}
 	return "", false
+}
+
+var once = struct {
+	sync.Mutex
+	done map[huma.API]map[string]bool
+}{done: map[huma.API]map[string]bool{}}
+
+// Once reports whether this is the first call for api and name, so a set of operations can be
+// registered idempotently (tests add a domain's operations to an app that may have them).
+func Once(api huma.API, name string) bool {
+	once.Lock()
+	defer once.Unlock()
+	if once.done[api] == nil {
+		once.done[api] = map[string]bool{}
+	}
+	if once.done[api][name] {
+		return false
+	}
+	once.done[api][name] = true
+	return true
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -99,22 +98,13 @@ func mapAdminErr(err error, loc locator) error {
 	return p
 }
 
-// adminRegistered remembers the APIs RegisterAdminHTTP already added its operations to.
-var adminRegistered = struct {
-	sync.Mutex
-	apis map[huma.API]bool
-}{apis: map[huma.API]bool{}}
-
 // RegisterAdminHTTP adds the tenant admin's settings of places, delivery zones, service hours
 // and closed dates. It is idempotent per api: a second call on the same api does nothing, so
 // tests may register the operations on an application that already has them.
 func RegisterAdminHTTP(api huma.API, db *store.DB) {
-	adminRegistered.Lock()
-	defer adminRegistered.Unlock()
-	if adminRegistered.apis[api] {
+	if !httpx.Once(api, "places.admin") {
 		return
 	}
-	adminRegistered.apis[api] = true
 
 	h := &adminHandlers{svc: NewService(db)}
 	tags := []string{"settings"}
