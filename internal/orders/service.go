@@ -361,6 +361,29 @@ func recordEvent(tx *gorm.DB, orderID, event string, from, to Status, actor Acto
 		orderID, event, fromPtr, string(to), string(actor), actorID, reason).Error
 }
 
+// update runs change on the order, locked, in one tenant transaction, and returns the order as
+// actor then sees it. change gets the tenant's cipher for the order's sealed fields.
+func (s *Service) update(ctx context.Context, t *tenancy.Tenant, orderID string, actor Actor,
+	change func(tx *gorm.DB, r *row, cipher *pii.Cipher) error) (*Order, error) {
+	cipher, err := s.keys.For(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Order
+	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
+		r, err := lock(tx, orderID)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, r, cipher); err != nil {
+			return err
+		}
+		out, err = s.view(cipher, r, actor)
+		return err
+	})
+	return out, err
+}
+
 // lock loads an order for update inside tx.
 func lock(tx *gorm.DB, id string) (*row, error) {
 	if _, err := uuid.Parse(id); err != nil {
@@ -549,16 +572,7 @@ func (s *Service) MarkPaidOffline(ctx context.Context, t *tenancy.Tenant, orderI
 // free_cancel_until status; staff may cancel whatever the machine allows. Whatever was paid
 // goes back through the provider it came from, in the same transaction.
 func (s *Service) Cancel(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID, reason string) (*Order, error) {
-	cipher, err := s.keys.For(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	var out *Order
-	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		r, err := lock(tx, orderID)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, t, orderID, actor, func(tx *gorm.DB, r *row, cipher *pii.Cipher) error {
 		if actor == ActorStudent {
 			if r.StudentID != actorID {
 				return ErrNotFound
@@ -583,10 +597,8 @@ func (s *Service) Cancel(ctx context.Context, t *tenancy.Tenant, actor Actor, ac
 				return err
 			}
 		}
-		out, err = s.view(cipher, r, actor)
-		return err
+		return nil
 	})
-	return out, err
 }
 
 // refund sends amount back and records it on the order; a full refund of a cancelled or
@@ -620,16 +632,7 @@ func (s *Service) Refund(ctx context.Context, t *tenancy.Tenant, actorID, orderI
 	if strings.TrimSpace(reason) == "" {
 		return nil, ErrReasonRequired
 	}
-	cipher, err := s.keys.For(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	var out *Order
-	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		r, err := lock(tx, orderID)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, t, orderID, ActorStaff, func(tx *gorm.DB, r *row, cipher *pii.Cipher) error {
 		if r.PaidAmount == 0 {
 			return ErrNotPaid
 		}
@@ -645,26 +648,15 @@ func (s *Service) Refund(ctx context.Context, t *tenancy.Tenant, actorID, orderI
 		if err := s.refund(ctx, tx, t, r, amount, reason, ActorStaff, actorID, idemKey, s.now().UTC()); err != nil {
 			return err
 		}
-		out, err = s.view(cipher, r, ActorStaff)
-		return err
+		return nil
 	})
-	return out, err
 }
 
 // Advance is the courier's side of the errand in its simplest form: accept an order waiting
 // for a courier, confirm pickup, confirm delivery with the student's delivery code. The task
 // hall, grab contention and dispatch build on it.
 func (s *Service) Advance(ctx context.Context, t *tenancy.Tenant, courierID, orderID string, event Event, code string) (*Order, error) {
-	cipher, err := s.keys.For(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	var out *Order
-	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		r, err := lock(tx, orderID)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, t, orderID, ActorCourier, func(tx *gorm.DB, r *row, cipher *pii.Cipher) error {
 		now := s.now().UTC()
 		var extra map[string]any
 		switch event {
@@ -702,26 +694,15 @@ func (s *Service) Advance(ctx context.Context, t *tenancy.Tenant, courierID, ord
 				return err
 			}
 		}
-		out, err = s.view(cipher, r, ActorCourier)
-		return err
+		return nil
 	})
-	return out, err
 }
 
 // Confirm completes a delivered order (the student, or the system after the tenant's
 // auto-confirm delay) and settles it: what is left in escrow is split between the courier and
 // the tenant by the order's commission split, and the tip goes wholly to the courier.
 func (s *Service) Confirm(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID string) (*Order, error) {
-	cipher, err := s.keys.For(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	var out *Order
-	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		r, err := lock(tx, orderID)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, t, orderID, actor, func(tx *gorm.DB, r *row, cipher *pii.Cipher) error {
 		if actor == ActorStudent && r.StudentID != actorID {
 			return ErrNotFound
 		}
@@ -731,10 +712,8 @@ func (s *Service) Confirm(ctx context.Context, t *tenancy.Tenant, actor Actor, a
 		if err := settle(tx, r); err != nil {
 			return err
 		}
-		out, err = s.view(cipher, r, actor)
-		return err
+		return nil
 	})
-	return out, err
 }
 
 // settle empties the order's escrow. The tip is paid out first and in full (capped by what is
@@ -1087,16 +1066,7 @@ func (s *Service) Flag(ctx context.Context, t *tenancy.Tenant, actor Actor, acto
 	if exception != "" && (!slices.Contains(Exceptions, exception) || note == "" || len([]rune(note)) > 500) {
 		return nil, ErrBadException
 	}
-	cipher, err := s.keys.For(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	var out *Order
-	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		r, err := lock(tx, orderID)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, t, orderID, actor, func(tx *gorm.DB, r *row, cipher *pii.Cipher) error {
 		if r.Status.Terminal() {
 			return &TransitionError{From: r.Status, Event: "flag", Actor: actor}
 		}
@@ -1121,8 +1091,6 @@ func (s *Service) Flag(ctx context.Context, t *tenancy.Tenant, actor Actor, acto
 		} else {
 			r.Exception = nil
 		}
-		out, err = s.view(cipher, r, actor)
-		return err
+		return nil
 	})
-	return out, err
 }
