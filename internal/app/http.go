@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/paotui/paotui/internal/authz"
+	"github.com/paotui/paotui/internal/branding"
 	"github.com/paotui/paotui/internal/catalog"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/identity"
@@ -16,6 +17,7 @@ import (
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/places"
+	"github.com/paotui/paotui/internal/platform/signup"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/settings"
 )
@@ -61,6 +63,8 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	places.RegisterAdminHTTP(srv.API, a.DB)
 	orders.RegisterHTTP(srv.API, a.Orders)
 	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
+	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver))
+	signup.RegisterHTTP(srv.API, a.Registry)
 	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
 	payments.RegisterWalletHTTP(srv.API, a.Payments)
 	a.registerPlatformOps(srv.API)

@@ -174,3 +174,18 @@ func escapeLike(s string) string {
 	}
 	return string(out)
 }
+
+// Rename changes a tenant's display name inside tx.
+func (r *Registry) Rename(tx *gorm.DB, id int64, name string) error {
+	if n := len([]rune(name)); n < 1 || n > 100 {
+		return ErrNameInvalid
+	}
+	res := tx.Model(&Tenant{}).Where("id = ?", id).Updates(map[string]any{"name": name, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
