@@ -2,10 +2,15 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/paotui/paotui/internal/platform/tenancy"
 )
 
 // A retried money-moving request with the same Idempotency-Key gets the first reply and moves
@@ -49,4 +54,52 @@ func TestIdempotencyKeyReplaysFirstReply(t *testing.T) {
 	if third, _ := send("topup-2", body); third.StatusCode != 200 || e.money(t).wallet != before.wallet+1000 {
 		t.Fatalf("a new key must credit again: %d", third.StatusCode)
 	}
+}
+
+// Replies are kept a day, then the hourly prune forgets them.
+func TestIdempotencyRepliesArePruned(t *testing.T) {
+	e := newErrandEnv(t)
+	tn := e.tenant(t)
+	path := "/api/v1/users/" + e.student.User.ID + "/wallet/topups"
+	for _, key := range []string{"old-1", "old-2", "fresh"} {
+		raw, _ := json.Marshal(map[string]any{"amount": 100, "reason": "test"})
+		req, _ := http.NewRequest("POST", e.HTTP.URL+path, bytes.NewReader(raw))
+		req.Host = e.host
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.owner.AccessToken)
+		req.Header.Set("Idempotency-Key", key)
+		res, err := e.HTTP.Client().Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("top-up %s: %v %v", key, err, res)
+		}
+		res.Body.Close()
+	}
+	count := func() (n int64) {
+		_ = e.App.DB.InTenant(context.Background(), tn, func(tx *gorm.DB) error {
+			return tx.Raw(`SELECT count(*) FROM idempotency_keys`).Scan(&n).Error
+		})
+		return n
+	}
+	if err := e.App.DB.InTenant(context.Background(), tn, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE idempotency_keys SET created_at = now() - interval '2 days' WHERE key LIKE 'old-%'`).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d replies stored, want 3", n)
+	}
+	prune := e.App.Idem.HandlePrune(registryTenants{e.App.Registry})
+	if err := prune(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d replies after pruning, want only the fresh one", n)
+	}
+}
+
+type registryTenants struct{ reg *tenancy.Registry }
+
+func (r registryTenants) Active(ctx context.Context) ([]tenancy.Tenant, error) {
+	list, _, err := r.reg.List(ctx, tenancy.ListFilter{Status: tenancy.StatusActive, Limit: 1000})
+	return list, err
 }

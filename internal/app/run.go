@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/paotui/paotui/internal/httpx"
+	"github.com/paotui/paotui/internal/idempotency"
 	"github.com/paotui/paotui/internal/jobs"
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
@@ -72,6 +73,7 @@ func (a *App) registerJobs(srv *jobs.Server) {
 	srv.Handle(orders.TaskStatusChanged, orders.HandleStatusChanged(redisPublisher{a.Redis}))
 	srv.Handle(payments.TaskStripeEvent, a.Payments.HandleStripeEvent)
 	srv.Handle(payments.TaskSucceeded, a.Orders.HandlePaymentSucceeded)
+	srv.Handle(idempotency.TaskPrune, a.Idem.HandlePrune(activeTenants{a.Registry}))
 }
 
 // registerPeriodic lists the periodic fan-out tasks (one per period, never one per tenant).
@@ -92,6 +94,13 @@ func (a *App) registerPeriodic(s *jobs.Scheduler) error {
 		return err
 	}
 	if err := s.Register(orders.SweepSpec(), orderSweep, asynq.Queue("default")); err != nil {
+		return err
+	}
+	idemPrune, err := jobs.NewTask(idempotency.TaskPrune, 0, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.Register("@every 1h", idemPrune, asynq.Queue("low")); err != nil {
 		return err
 	}
 	return s.Register("@every 1h", prune, asynq.Queue("low"))

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
@@ -89,4 +91,32 @@ func (s *Store) Prune(ctx context.Context, t *tenancy.Tenant, keep time.Duration
 		return res.Error
 	})
 	return n, err
+}
+
+// TaskPrune is the hourly fan-out task that forgets old replies in every active tenant.
+const TaskPrune = "idempotency:prune"
+
+// keep is how long a reply is replayed: clients retry within minutes; a day is generous.
+const keep = 24 * time.Hour
+
+// Tenants lists the tenants to prune.
+type Tenants interface {
+	Active(ctx context.Context) ([]tenancy.Tenant, error)
+}
+
+// HandlePrune deletes replies older than a day in every active tenant.
+func (s *Store) HandlePrune(tenants Tenants) func(context.Context, *asynq.Task) error {
+	return func(ctx context.Context, _ *asynq.Task) error {
+		list, err := tenants.Active(ctx)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for i := range list {
+			if _, err := s.Prune(ctx, &list[i], keep); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", list[i].Slug, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
 }
