@@ -309,8 +309,8 @@ func (h *handlers) listMine(ctx context.Context, in *listMineInput) (*orderListO
 type ListQuery struct {
 	Status    []string  `query:"status,explode" doc:"Only these statuses (repeat the parameter: status=a&status=b)."`
 	TaskType  string    `query:"taskType" maxLength:"40"`
-	StudentID string    `query:"studentId" maxLength:"36"`
-	CourierID string    `query:"courierId" maxLength:"36"`
+	StudentID string    `query:"studentId" format:"uuid" doc:"Only this student's orders."`
+	CourierID string    `query:"courierId" format:"uuid" doc:"Only this courier's orders."`
 	From      time.Time `query:"from" doc:"Created at or after (RFC 3339)."`
 	To        time.Time `query:"to" doc:"Created before (RFC 3339)."`
 	MinTotal  int64     `query:"minTotal" minimum:"0" doc:"Total at least this many 分."`

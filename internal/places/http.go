@@ -28,10 +28,13 @@ func RegisterHTTP(api huma.API, db *store.DB) {
 			out.Body.Items, out.Body.Total, err = ListPlaces(tx, PlaceFilter{Kind: in.Kind, Query: in.Q, Limit: in.Limit, Offset: in.Offset})
 			return err
 		})
+		if err != nil {
+			return nil, mapAdminErr(err, inListQuery)
+		}
 		if out.Body.Items == nil {
 			out.Body.Items = []Place{}
 		}
-		return out, err
+		return out, nil
 	})
 }
 
