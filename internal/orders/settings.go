@@ -1,18 +1,16 @@
 package orders
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/paotui/paotui/internal/blueprint"
+	"github.com/paotui/paotui/internal/settings"
 )
 
-// rules are the tenant settings orders obey, read from the settings documents the blueprint
-// seeded and the admin edits.
+// rules are the tenant settings orders obey, as the settings package reads them (one place
+// for the documents and their defaults).
 type rules struct {
 	Loc              *time.Location
 	CourierShareBP   int
@@ -24,74 +22,22 @@ type rules struct {
 }
 
 func loadRules(tx *gorm.DB) (*rules, error) {
-	var rows []struct {
-		Key   string
-		Value json.RawMessage
-	}
-	if err := tx.Raw(`SELECT key, value FROM settings WHERE key IN ('timezone', 'commission', 'orders', 'surcharges', 'pricing')`).
-		Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read settings: %w", err)
-	}
-	r := &rules{CourierShareBP: 8000, PaymentTimeout: 15 * time.Minute, AutoConfirmAfter: 24 * time.Hour, FreeCancelUntil: Accepted}
-	zone := "Asia/Shanghai"
-	for _, row := range rows {
-		var err error
-		switch row.Key {
-		case "timezone":
-			err = json.Unmarshal(row.Value, &zone)
-		case "commission":
-			var c struct {
-				CourierShareBp *int `json:"courierShareBp"`
-			}
-			if err = json.Unmarshal(row.Value, &c); err == nil && c.CourierShareBp != nil {
-				r.CourierShareBP = *c.CourierShareBp
-			}
-		case "orders":
-			var o struct {
-				PaymentTimeout   string `json:"paymentTimeout"`
-				AutoConfirmAfter string `json:"autoConfirmAfter"`
-				FreeCancelUntil  string `json:"freeCancelUntil"`
-			}
-			if err = json.Unmarshal(row.Value, &o); err == nil {
-				err = errors.Join(parseDur(o.PaymentTimeout, &r.PaymentTimeout), parseDur(o.AutoConfirmAfter, &r.AutoConfirmAfter))
-				if s := Status(o.FreeCancelUntil); s.Valid() {
-					r.FreeCancelUntil = s
-				}
-			}
-		case "surcharges":
-			err = json.Unmarshal(row.Value, &r.Surcharges)
-		case "pricing":
-			var p struct {
-				DetourFactor float64 `json:"detourFactor"`
-			}
-			if err = json.Unmarshal(row.Value, &p); err == nil {
-				r.Detour = p.DetourFactor
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("setting %s: %w", row.Key, err)
-		}
-	}
-	loc, err := time.LoadLocation(zone)
+	b, err := settings.Load(tx)
 	if err != nil {
-		return nil, fmt.Errorf("setting timezone: %w", err)
+		return nil, err
 	}
-	r.Loc = loc
+	loc, err := settings.Location(tx)
+	if err != nil {
+		return nil, err
+	}
+	r := &rules{Loc: loc, CourierShareBP: b.CourierShareBP, FreeCancelUntil: Status(b.FreeCancelUntil), Detour: b.DetourFactor}
+	// Load only returns durations it could parse; stored values are validated on save.
+	r.PaymentTimeout, _ = time.ParseDuration(b.PaymentTimeout)
+	r.AutoConfirmAfter, _ = time.ParseDuration(b.AutoConfirmAfter)
+	for _, s := range b.Surcharges {
+		r.Surcharges = append(r.Surcharges, blueprint.Surcharge{Name: s.Name, From: s.From, To: s.To, Fee: s.Fee})
+	}
 	return r, nil
-}
-
-func parseDur(s string, into *time.Duration) error {
-	if s == "" {
-		return nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	if d > 0 {
-		*into = d
-	}
-	return nil
 }
 
 // freeToCancel reports whether a student may still cancel an order in s without staff: up to

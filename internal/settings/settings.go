@@ -226,3 +226,23 @@ func Save(tx *gorm.DB, b Business) ([]string, error) {
 	slices.Sort(changed)
 	return changed, nil
 }
+
+// Location is the tenant's time zone (settings document "timezone"; Asia/Shanghai when unset):
+// service hours, surcharges and reports are read in it.
+func Location(tx *gorm.DB) (*time.Location, error) {
+	var rows []struct{ Value json.RawMessage }
+	if err := tx.Raw(`SELECT value FROM settings WHERE key = 'timezone'`).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	zone := "Asia/Shanghai"
+	if len(rows) > 0 {
+		if err := json.Unmarshal(rows[0].Value, &zone); err != nil {
+			return nil, fmt.Errorf("setting timezone: %w", err)
+		}
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("setting timezone: %w", err)
+	}
+	return loc, nil
+}
