@@ -35,7 +35,6 @@ var (
 	ErrPlaceNotFound     = errors.New("place not found")
 	ErrQuoteUsed         = errors.New("this quote was already used for another order")
 	ErrQuoteStale        = errors.New("prices changed since this quote; ask for a new quote")
-	ErrNotYours          = errors.New("this order belongs to someone else")
 	ErrAlreadyReviewed   = errors.New("this order was already reviewed")
 	ErrNotReviewable     = errors.New("only completed orders can be reviewed")
 	ErrCancelNotFree     = errors.New("the order can no longer be cancelled by the student; contact support")
