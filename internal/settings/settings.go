@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/paotui/paotui/internal/blueprint"
+	"github.com/paotui/paotui/internal/dispatch/solver"
 	"github.com/paotui/paotui/internal/pricing"
 )
 
@@ -25,6 +26,14 @@ type Business struct {
 	DispatchMode     string      `json:"dispatchMode" enum:"grab,dispatch,hybrid"`
 	GrabWindow       string      `json:"grabWindow" doc:"Hybrid mode: time in the hall before dispatch (10s to 30m)."`
 	OfferTimeout     string      `json:"offerTimeout" doc:"Dispatch: time a courier has to accept an offer (10s to 10m)."`
+	// The courier gate and dispatch.
+	MaxActiveOrders int            `json:"maxActiveOrders" minimum:"1" maximum:"20" doc:"Orders a courier may carry at once (accepted or picked up)."`
+	MinCredit       int            `json:"minCredit" minimum:"0" maximum:"100" doc:"Couriers below this credit score cannot grab or be dispatched orders."`
+	WaitingAlert    string         `json:"waitingAlert" doc:"An order still waiting for a courier this long after payment alerts the admin live feed (30s to 1h)."`
+	Weights         solver.Weights `json:"dispatchWeights" doc:"Automatic dispatch cost weights; one unit is one kilometre of travel to the pickup."`
+	// Live tracking and proof of delivery.
+	Trails        bool `json:"trails" doc:"Keep couriers' position trails for active orders (off: positions are live only, never stored)."`
+	PhotoDelivery bool `json:"photoDelivery" doc:"Couriers may confirm delivery with a photo instead of the student's code."`
 }
 
 // Surcharge is a time-of-day fee (windows may wrap midnight).
@@ -66,9 +75,17 @@ type docs struct {
 		StripeMethods []string `json:"stripe_methods"`
 	}
 	Dispatch struct {
-		Mode         string `json:"mode"`
-		GrabWindow   string `json:"grabWindow"`
-		OfferTimeout string `json:"offerTimeout"`
+		Mode            string          `json:"mode"`
+		GrabWindow      string          `json:"grabWindow"`
+		OfferTimeout    string          `json:"offerTimeout"`
+		MaxActiveOrders int             `json:"maxActiveOrders,omitempty"`
+		MinCredit       int             `json:"minCredit,omitempty"`
+		WaitingAlert    string          `json:"waitingAlert,omitempty"`
+		Weights         *solver.Weights `json:"weights,omitempty"`
+	}
+	Tracking struct {
+		Trails        *bool `json:"trails"`
+		PhotoDelivery *bool `json:"photoDelivery"`
 	}
 }
 
@@ -78,7 +95,7 @@ func Load(tx *gorm.DB) (Business, error) {
 		Key   string
 		Value json.RawMessage
 	}
-	if err := tx.Raw(`SELECT key, value FROM settings WHERE key IN ('commission','orders','pricing','surcharges','payments','dispatch')`).
+	if err := tx.Raw(`SELECT key, value FROM settings WHERE key IN ('commission','orders','pricing','surcharges','payments','dispatch','tracking')`).
 		Scan(&rows).Error; err != nil {
 		return Business{}, err
 	}
@@ -98,6 +115,8 @@ func Load(tx *gorm.DB) (Business, error) {
 			target = &d.Payments
 		case "dispatch":
 			target = &d.Dispatch
+		case "tracking":
+			target = &d.Tracking
 		}
 		if err := json.Unmarshal(r.Value, target); err != nil {
 			return Business{}, fmt.Errorf("setting %s: %w", r.Key, err)
@@ -105,7 +124,8 @@ func Load(tx *gorm.DB) (Business, error) {
 	}
 	b := Business{CourierShareBP: 8000, PaymentTimeout: "15m", AutoConfirmAfter: "24h", FreeCancelUntil: "accepted",
 		DetourFactor: pricing.DefaultDetour, Surcharges: d.Surcharges, StripeMethods: d.Payments.StripeMethods,
-		DispatchMode: "grab", GrabWindow: "2m", OfferTimeout: "45s"}
+		DispatchMode: "grab", GrabWindow: "2m", OfferTimeout: "45s", MaxActiveOrders: 3, WaitingAlert: "3m",
+		Weights: solver.DefaultWeights(), Trails: true, PhotoDelivery: true}
 	if d.Commission.CourierShareBp != nil {
 		b.CourierShareBP = *d.Commission.CourierShareBp
 	}
@@ -122,6 +142,20 @@ func Load(tx *gorm.DB) (Business, error) {
 	}
 	setDur(&b.GrabWindow, d.Dispatch.GrabWindow)
 	setDur(&b.OfferTimeout, d.Dispatch.OfferTimeout)
+	setDur(&b.WaitingAlert, d.Dispatch.WaitingAlert)
+	if d.Dispatch.MaxActiveOrders > 0 {
+		b.MaxActiveOrders = d.Dispatch.MaxActiveOrders
+	}
+	b.MinCredit = d.Dispatch.MinCredit
+	if d.Dispatch.Weights != nil {
+		b.Weights = *d.Dispatch.Weights
+	}
+	if d.Tracking.Trails != nil {
+		b.Trails = *d.Tracking.Trails
+	}
+	if d.Tracking.PhotoDelivery != nil {
+		b.PhotoDelivery = *d.Tracking.PhotoDelivery
+	}
 	if b.Surcharges == nil {
 		b.Surcharges = []Surcharge{}
 	}
@@ -161,6 +195,7 @@ func (b Business) Validate() error {
 		{"autoConfirmAfter", b.AutoConfirmAfter, time.Hour, 720 * time.Hour},
 		{"grabWindow", b.GrabWindow, 10 * time.Second, 30 * time.Minute},
 		{"offerTimeout", b.OfferTimeout, 10 * time.Second, 10 * time.Minute},
+		{"waitingAlert", b.WaitingAlert, 30 * time.Second, time.Hour},
 	} {
 		d, err := time.ParseDuration(c.value)
 		if err != nil || d < c.min || d > c.max {
@@ -172,6 +207,15 @@ func (b Business) Validate() error {
 	}
 	if !slices.Contains([]string{"grab", "dispatch", "hybrid"}, b.DispatchMode) {
 		return bad("dispatchMode", "must be grab, dispatch or hybrid")
+	}
+	if b.MaxActiveOrders < 1 || b.MaxActiveOrders > 20 {
+		return bad("maxActiveOrders", "must be 1..20")
+	}
+	if b.MinCredit < 0 || b.MinCredit > 100 {
+		return bad("minCredit", "must be 0..100")
+	}
+	if err := b.Weights.Validate(); err != nil {
+		return bad("dispatchWeights", "%v", err)
 	}
 	seen := map[string]bool{}
 	for i, m := range b.StripeMethods {
@@ -206,9 +250,12 @@ func Save(tx *gorm.DB, b Business) ([]string, error) {
 	d.Surcharges = b.Surcharges
 	d.Payments.StripeMethods = b.StripeMethods
 	d.Dispatch.Mode, d.Dispatch.GrabWindow, d.Dispatch.OfferTimeout = b.DispatchMode, b.GrabWindow, b.OfferTimeout
+	d.Dispatch.MaxActiveOrders, d.Dispatch.MinCredit, d.Dispatch.WaitingAlert = b.MaxActiveOrders, b.MinCredit, b.WaitingAlert
+	d.Dispatch.Weights = &b.Weights
+	d.Tracking.Trails, d.Tracking.PhotoDelivery = &b.Trails, &b.PhotoDelivery
 	var changed []string
 	for key, v := range map[string]any{"commission": d.Commission, "orders": d.Orders, "pricing": d.Pricing,
-		"surcharges": d.Surcharges, "payments": d.Payments, "dispatch": d.Dispatch} {
+		"surcharges": d.Surcharges, "payments": d.Payments, "dispatch": d.Dispatch, "tracking": d.Tracking} {
 		raw, err := json.Marshal(v)
 		if err != nil {
 			return nil, err
