@@ -431,7 +431,7 @@ func TestCustomRole(t *testing.T) {
 	}
 	perms, err := a.PermissionsOf(ctx, e.t1, lead)
 	// night-lead inherits dispatcher: everything in policy.csv for dispatcher.
-	if want := []string{"couriers:read", "orders:assign", "orders:exception", "orders:note", "orders:read", "users:read"}; err != nil || !slices.Equal(perms, want) {
+	if want := []string{"couriers:read", "orderchat:read", "orders:assign", "orders:exception", "orders:note", "orders:read", "users:read"}; err != nil || !slices.Equal(perms, want) {
 		t.Fatalf("PermissionsOf(night-lead) = %v, %v; want %v", perms, err, want)
 	}
 }
