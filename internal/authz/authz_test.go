@@ -487,7 +487,7 @@ func TestRolesAndPermissionsOf(t *testing.T) {
 		wantPerms []string
 	}{
 		{"owner", owner, []string{"owner"}, []string{"*:*"}},
-		{"student and courier", multi, []string{"courier", "student"}, []string{"errands:*", "hall:read", "trips:*"}},
+		{"student and courier", multi, []string{"courier", "student"}, []string{"courier_application:*", "errands:*", "hall:read", "orderchat:*", "trips:*"}},
 		{"nobody", nobody, []string{}, []string{}},
 		{"empty id", "", []string{}, []string{}},
 	}
