@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -49,6 +51,7 @@ type Config struct {
 	Jobs       Jobs     `koanf:"jobs"`
 	Orders     Orders   `koanf:"orders"`
 	Stripe     Stripe   `koanf:"stripe"`
+	Storage    Storage  `koanf:"storage"`
 }
 
 type Orders struct {
@@ -59,6 +62,31 @@ type Stripe struct {
 	SecretKey     Secret `koanf:"secret_key"`
 	WebhookSecret Secret `koanf:"webhook_secret"`
 	APIURL        string `koanf:"api_url"`
+}
+
+// Storage says where uploaded files (delivery photos) are kept; internal/storage opens it.
+type Storage struct {
+	// Driver is local (a directory) or s3 (any S3-compatible service).
+	Driver string       `koanf:"driver"`
+	Local  StorageLocal `koanf:"local"`
+	S3     StorageS3    `koanf:"s3"`
+}
+
+type StorageLocal struct {
+	Dir string `koanf:"dir"`
+}
+
+type StorageS3 struct {
+	// Endpoint is host[:port] without a scheme; UseSSL picks https.
+	Endpoint  string `koanf:"endpoint"`
+	Bucket    string `koanf:"bucket"`
+	Region    string `koanf:"region"`
+	AccessKey string `koanf:"access_key"`
+	SecretKey Secret `koanf:"secret_key"`
+	UseSSL    bool   `koanf:"use_ssl"`
+	// PathStyle forces http(s)://endpoint/bucket/key addressing (MinIO and most self-hosted
+	// services); false lets the client pick (virtual-hosted for AWS S3 and known providers).
+	PathStyle bool `koanf:"path_style"`
 }
 
 type HTTP struct {
@@ -273,7 +301,67 @@ func (c *Config) Validate() error {
 			bad("stripe.api_url", "must be an http(s) URL or empty, got %q", u)
 		}
 	}
+	c.validateStorage(bad)
 	return errors.Join(errs...)
+}
+
+// bucketPattern is the S3 bucket naming rule (3-63 lower-case letters, digits, dots and hyphens,
+// starting and ending with a letter or digit).
+var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func (c *Config) validateStorage(bad func(key, format string, args ...any)) {
+	switch c.Storage.Driver {
+	case "local":
+		dir := c.Storage.Local.Dir
+		switch {
+		case strings.TrimSpace(dir) == "":
+			bad("storage.local.dir", "must name a directory")
+		case c.Env == "production" && !filepath.IsAbs(dir):
+			// A relative directory depends on where the process happens to start, and the
+			// development default would put customers' photos inside the release. Production may
+			// keep files locally (one server with a persistent volume), but only on purpose.
+			bad("storage.local.dir", "must be an absolute path on a persistent volume in production (got %q); with more than one server use the s3 driver", dir)
+		}
+	case "s3":
+		s3 := c.Storage.S3
+		if s3.Endpoint == "" {
+			bad("storage.s3.endpoint", "is required by the s3 driver (host or host:port, e.g. s3.amazonaws.com or minio:9000)")
+		} else if !validEndpoint(s3.Endpoint) {
+			bad("storage.s3.endpoint", "must be host or host:port without a scheme or path (use storage.s3.use_ssl for https), got %q", s3.Endpoint)
+		}
+		if s3.Bucket == "" {
+			bad("storage.s3.bucket", "is required by the s3 driver")
+		} else if !bucketPattern.MatchString(s3.Bucket) {
+			bad("storage.s3.bucket", "%q is not a valid bucket name (3-63 lower-case letters, digits, dots or hyphens)", s3.Bucket)
+		}
+		if s3.AccessKey == "" {
+			bad("storage.s3.access_key", "is required by the s3 driver")
+		}
+		if s3.SecretKey.Reveal() == "" {
+			bad("storage.s3.secret_key", "is required by the s3 driver")
+		}
+	default:
+		bad("storage.driver", "unknown driver %q (available: local, s3)", c.Storage.Driver)
+	}
+}
+
+func validEndpoint(e string) bool {
+	host := e
+	if h, port, err := net.SplitHostPort(e); err == nil {
+		if port == "" {
+			return false
+		}
+		for _, r := range port {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+		host = h
+	}
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	return validDomain(strings.ToLower(host))
 }
 
 // MasterKeyBytes decodes the master key; it must be exactly 32 bytes.

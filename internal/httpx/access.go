@@ -40,10 +40,25 @@ type Access struct {
 	// Idempotent operations honour an Idempotency-Key header: a retry gets the first reply.
 	// Every money-moving POST declares it.
 	Idempotent bool
+	// OwnBodyLimit exempts the operation from the server-wide body limit (http.body_limit):
+	// uploads that enforce their own, larger limit while streaming.
+	OwnBodyLimit bool
 }
 
 // WithIdempotency marks a money-moving operation.
 func (a Access) WithIdempotency() Access { a.Idempotent = true; return a }
+
+// WithOwnBodyLimit marks an operation that limits its own request body (see OwnBodyLimit).
+func (a Access) WithOwnBodyLimit() Access { a.OwnBodyLimit = true; return a }
+
+// ownBodyLimit holds "METHOD /echo/:path" of every operation with OwnBodyLimit. Routes are the
+// same in every server of the process, so one set serves them all.
+var ownBodyLimit sync.Map
+
+// echoRoute is the route echo registers for a huma path (humaecho turns {id} into :id).
+func echoRoute(method, path string) string {
+	return method + " " + strings.NewReplacer("{", ":", "}", "").Replace(path)
+}
 
 // Public is an operation anyone may call on hosts of scope s.
 func Public(s Scope) Access { return Access{Scope: s} }
@@ -63,6 +78,9 @@ func Register[I, O any](api huma.API, op huma.Operation, access Access, h func(c
 		op.Metadata = map[string]any{}
 	}
 	op.Metadata[accessKey] = access
+	if access.OwnBodyLimit {
+		ownBodyLimit.Store(echoRoute(op.Method, op.Path), true)
+	}
 	if op.Extensions == nil {
 		op.Extensions = map[string]any{}
 	}

@@ -83,7 +83,13 @@ func New(d Deps) *Server {
 		Namespace: "paotui", Registerer: reg,
 		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
 	}))
-	e.Use(middleware.BodyLimit(d.Config.HTTP.BodyLimit))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: d.Config.HTTP.BodyLimit,
+		// Uploads stream under their own limit (Access.OwnBodyLimit); echo runs Use
+		// middleware after routing, so c.Path() is the matched route.
+		Skipper: func(c echo.Context) bool {
+			_, own := ownBodyLimit.Load(c.Request().Method + " " + c.Path())
+			return own
+		}}))
 	e.Use(s.resolveHost)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
