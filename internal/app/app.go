@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -14,15 +15,20 @@ import (
 
 	"github.com/paotui/paotui/internal/authz"
 	"github.com/paotui/paotui/internal/config"
+	"github.com/paotui/paotui/internal/couriers"
 	"github.com/paotui/paotui/internal/idempotency"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/orderchat"
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/pii"
+	"github.com/paotui/paotui/internal/platform/domains"
+	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/pricing"
+	"github.com/paotui/paotui/internal/storage"
 	"github.com/paotui/paotui/internal/store"
 )
 
@@ -45,6 +51,21 @@ type App struct {
 	Payments  *payments.Service
 	Orders    *orders.Service
 	Idem      *idempotency.Store
+	Couriers  *couriers.Service
+	Files     storage.Store
+	Chat      *orderchat.Service
+	Plans     *plans.Service
+	Domains   *domains.Service
+	// TXT answers custom-domain verification lookups: the system resolver, unless a test
+	// sets a fake before serving requests.
+	TXT domains.TXTResolver
+}
+
+// appTXT reads App.TXT at lookup time, so tests can swap the resolver after New.
+type appTXT struct{ a *App }
+
+func (r appTXT) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	return r.a.TXT.LookupTXT(ctx, name)
 }
 
 // NewLogger builds the process logger from cfg.Log.
@@ -108,6 +129,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Orders = orders.New(db, a.Keys, signer, cfg.Orders.QuoteTTL, payments.OrderPayments{Service: a.Payments}, a.Outbox, log)
 	a.Idem = idempotency.New(db, rdb)
+	a.Couriers = couriers.New(db, a.Keys, a.Authz, rdb, log)
+	a.Provision.WithCouriers(a.Couriers)
+	if a.Files, err = storage.Open(cfg.Storage); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	a.Chat = orderchat.New(db, a.Keys, a.Files, chatOrders{a.Orders}, nil, log, orderchat.WithAuthorizer(a.Authz))
+	a.Orders.WithTrips(a.Couriers, a.Chat)
+	a.Plans = plans.NewService(db, a.Authz)
+	a.TXT = net.DefaultResolver
+	a.Domains = domains.NewService(db, a.Plans, appTXT{a}, a.Resolver, cfg.BaseDomain, log)
 	return a, nil
 }
 

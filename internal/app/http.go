@@ -11,12 +11,16 @@ import (
 	"github.com/paotui/paotui/internal/authz"
 	"github.com/paotui/paotui/internal/branding"
 	"github.com/paotui/paotui/internal/catalog"
+	"github.com/paotui/paotui/internal/couriers"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/orderchat"
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/places"
+	"github.com/paotui/paotui/internal/platform/domains"
+	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/signup"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/settings"
@@ -52,6 +56,8 @@ var roleProblems = httpx.ProblemTable{
 func init() {
 	identity.RoleProblems = roleProblems
 	orders.PaymentProblems = payments.Problems
+	orders.CourierProblems = couriers.Problems
+	orders.PhotoProblems = orderchat.Problems
 }
 
 // registerOperations is the one list of every domain's HTTP operations.
@@ -62,6 +68,11 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	places.RegisterHTTP(srv.API, a.DB)
 	places.RegisterAdminHTTP(srv.API, a.DB)
 	orders.RegisterHTTP(srv.API, a.Orders)
+	orders.RegisterTripHTTP(srv.API, a.Orders, nil)
+	couriers.RegisterHTTP(srv.API, a.Couriers)
+	orderchat.RegisterHTTP(srv.API, a.Chat)
+	plans.RegisterHTTP(srv.API, a.Plans)
+	domains.RegisterHTTP(srv.API, a.Domains)
 	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
 	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver))
 	signup.RegisterHTTP(srv.API, a.Registry)

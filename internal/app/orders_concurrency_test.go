@@ -27,6 +27,7 @@ func expectedRefusal(err error) bool {
 	for _, want := range []error{
 		orders.ErrIllegalTransition, orders.ErrCancelNotFree, orders.ErrRefundTooLarge, orders.ErrNotPaid,
 		orders.ErrConcurrentChange, orders.ErrCourierNotAllowed, orders.ErrPaymentExpired,
+		orders.ErrAlreadyTaken, orders.ErrOrderCancelled, orders.ErrCourierAtCapacity,
 		payments.ErrInsufficientFunds, payments.ErrAlreadyPaid, payments.ErrRefundTooLarge,
 	} {
 		if errors.Is(err, want) {
@@ -48,7 +49,7 @@ func TestConcurrentOrderOperationsKeepOrdersAndLedgerSound(t *testing.T) {
 	tn := e.tenant(t)
 	svc := e.App.Orders
 	student, staff := e.student.User.ID, e.owner.User.ID
-	couriers := []string{e.courier.User.ID, e.Login("campus", "13700000002").User.ID}
+	couriers := []string{e.courier.User.ID, e.onlineCourier(t, "13700000002").User.ID}
 
 	// A ¥10 tip makes each order about ¥15: the ¥100 wallet cannot pay for all eight unless
 	// refunds come back in time, so some payments meet a short wallet.
@@ -87,8 +88,15 @@ func TestConcurrentOrderOperationsKeepOrdersAndLedgerSound(t *testing.T) {
 		}}
 		courier = func(c string) action {
 			return action{"courier", func(o orderView, _ *rand.Rand, try int) error {
-				step := []orders.Event{orders.EventAccept, orders.EventPickup, orders.EventDeliver}[try%3]
-				_, err := svc.Advance(ctx, tn, c, o.ID, step, o.DeliveryCode)
+				var err error
+				switch try % 3 {
+				case 0:
+					_, err = svc.Grab(ctx, tn, c, o.ID)
+				case 1:
+					_, err = svc.Pickup(ctx, tn, c, o.ID, parcelPickupCode)
+				default:
+					_, err = svc.Deliver(ctx, tn, c, o.ID, orders.DeliverRequest{Code: o.DeliveryCode})
+				}
 				return err
 			}}
 		}

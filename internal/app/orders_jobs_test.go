@@ -61,7 +61,7 @@ func (e *errandEnv) deliver(t *testing.T, o orderView) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("pay: %d %s", r.Status, r.Body)
 	}
-	for _, step := range []struct{ path, body string }{{"grab", `{}`}, {"pickup", `{}`}, {"deliver", `{"code":"` + o.DeliveryCode + `"}`}} {
+	for _, step := range []struct{ path, body string }{{"grab", `{}`}, {"pickup", `{"code":"` + parcelPickupCode + `"}`}, {"deliver", `{"code":"` + o.DeliveryCode + `"}`}} {
 		if r := e.Do(e.host, "POST", "/api/v1/orders/"+o.ID+"/"+step.path, e.courier.AccessToken, step.body); r.Status != http.StatusOK {
 			t.Fatalf("%s: %d %s", step.path, r.Status, r.Body)
 		}

@@ -43,7 +43,7 @@ func newErrandEnv(t *testing.T, extraEnv ...string) *errandEnv {
 	e := &errandEnv{Env: env, host: env.Host("campus"), placeID: map[string]string{}}
 	e.owner = env.Login("campus", "13800000000")
 	e.student = env.Login("campus", "13900000001")
-	e.courier = env.Login("campus", "13700000001")
+	e.courier = e.onlineCourier(t, "13700000001")
 	r := env.Do(e.host, "GET", "/api/v1/places?limit=200", "", nil)
 	var list struct {
 		Items []struct{ ID, Name, Kind string }
@@ -65,6 +65,20 @@ func newErrandEnv(t *testing.T, extraEnv ...string) *errandEnv {
 	return e
 }
 
+// parcelPickupCode is the pickup code errand tests' students type; couriers send it back at pickup.
+const parcelPickupCode = "3-2-1108"
+
+// onlineCourier signs in one of the demo campus's couriers (approved when the campus was
+// seeded) and takes them online, ready to grab.
+func (e *errandEnv) onlineCourier(t testing.TB, phone string) *apptest.Session {
+	t.Helper()
+	s := e.Login("campus", phone)
+	if r := e.Do(e.host, "POST", "/api/v1/courier/online", s.AccessToken, nil); r.Status != http.StatusOK {
+		t.Fatalf("go-online %s: %d %s", phone, r.Status, r.Body)
+	}
+	return s
+}
+
 func (e *errandEnv) quoteBody(tip int) map[string]any {
 	return map[string]any{
 		"taskType": "parcel_pickup",
@@ -72,7 +86,7 @@ func (e *errandEnv) quoteBody(tip int) map[string]any {
 		"dropoff":  map[string]any{"placeId": e.placeID["1号学生宿舍"]},
 		"size":     "medium",
 		"tip":      tip,
-		"form":     map[string]any{"pickup_code": " 3-2-1108 ", "parcel_count": 2},
+		"form":     map[string]any{"pickup_code": " " + parcelPickupCode + " ", "parcel_count": 2},
 	}
 }
 
@@ -151,7 +165,7 @@ func TestErrandFromQuoteToSettlement(t *testing.T) {
 
 	for _, step := range []struct{ path, body, want string }{
 		{"grab", `{}`, "accepted"},
-		{"pickup", `{}`, "picked_up"},
+		{"pickup", `{"code":"` + parcelPickupCode + `"}`, "picked_up"},
 		{"deliver", `{"code":"` + o.DeliveryCode + `"}`, "delivered"},
 	} {
 		r = e.Do(e.host, "POST", "/api/v1/orders/"+o.ID+"/"+step.path, e.courier.AccessToken, step.body)

@@ -39,6 +39,16 @@ var problems = httpx.ProblemTable{
 	httpx.Rule(ErrPaymentExpired, http.StatusConflict, "order_payment_expired", ""),
 	httpx.Rule(ErrIllegalTransition, http.StatusConflict, "order_illegal_transition", ""),
 	httpx.Rule(ErrBadException, http.StatusUnprocessableEntity, "exception_invalid", "pick a known exception and say what happened"),
+	httpx.Rule(ErrAlreadyTaken, http.StatusConflict, "order_already_taken", ""),
+	httpx.Rule(ErrOrderCancelled, http.StatusConflict, "order_cancelled", ""),
+	httpx.Rule(ErrGrabClosed, http.StatusConflict, "grab_closed", "wait for a dispatch offer"),
+	httpx.Rule(ErrCourierAtCapacity, http.StatusConflict, "courier_at_capacity", "deliver an order you carry first"),
+	httpx.Rule(ErrPickupCode, http.StatusUnprocessableEntity, "pickup_code_wrong", ""),
+	httpx.Rule(ErrDeliveryCodeLocked, http.StatusLocked, "delivery_code_locked", ""),
+	httpx.Rule(ErrProofRequired, http.StatusUnprocessableEntity, "delivery_proof_required", ""),
+	httpx.Rule(ErrPhotoDeliveryOff, http.StatusUnprocessableEntity, "photo_delivery_disabled", ""),
+	httpx.Rule(ErrCourierRequired, http.StatusUnprocessableEntity, "courier_required", ""),
+	httpx.Rule(ErrBadResolution, http.StatusUnprocessableEntity, "resolution_invalid", "resume, reassign or cancel_refund"),
 	httpx.Rule(pricing.ErrQuoteMalformed, http.StatusUnprocessableEntity, "quote_malformed", "the quote token is not one we issued; ask for a new quote"),
 	httpx.Rule(pricing.ErrQuoteTampered, http.StatusUnprocessableEntity, "quote_tampered", "the quote token was altered; ask for a new quote"),
 	httpx.Rule(pricing.ErrQuoteExpired, http.StatusUnprocessableEntity, "quote_expired", "the quote has expired; ask for a new one"),
@@ -54,9 +64,9 @@ var problems = httpx.ProblemTable{
 	httpx.Rule(places.ErrOutsideHours, http.StatusUnprocessableEntity, "outside_service_hours", "the service is closed at this time"),
 }
 
-// PaymentProblems maps the payments domain's errors; the wiring sets it (orders does not
-// import payments).
-var PaymentProblems httpx.ProblemTable
+// PaymentProblems, CourierProblems and PhotoProblems map the payments, couriers and photo
+// domains' errors; the wiring sets them (orders imports none of those packages).
+var PaymentProblems, CourierProblems, PhotoProblems httpx.ProblemTable
 
 func mapErr(err error) error {
 	if err == nil {
@@ -70,13 +80,15 @@ func mapErr(err error) error {
 		}
 		return p
 	}
-	if p := problems.Map(err); p != err {
-		return p
+	for _, table := range []httpx.ProblemTable{problems, PaymentProblems, CourierProblems, PhotoProblems} {
+		if p := table.Map(err); p != err {
+			return p
+		}
 	}
-	return PaymentProblems.Map(err)
+	return err
 }
 
-// RegisterHTTP adds the order operations for students, couriers (minimal trip steps) and staff.
+// RegisterHTTP adds the order operations for students and staff (trip.go: couriers).
 func RegisterHTTP(api huma.API, s *Service) {
 	h := &handlers{s: s}
 	tenant := httpx.ScopeTenant
@@ -109,16 +121,6 @@ func RegisterHTTP(api huma.API, s *Service) {
 		Summary: "Rate and review the courier of a completed order, once", DefaultStatus: http.StatusNoContent,
 		Errors: []int{http.StatusConflict, http.StatusNotFound}},
 		httpx.Perm(tenant, "errands:review"), h.review)
-	// The courier's minimal trip; the task-hall issue adds the hall, limits and dispatch.
-	httpx.Register(api, huma.Operation{OperationID: "grab-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/grab", Tags: []string{"trips"},
-		Summary: "Take an order waiting for a courier; the first valid grab wins", Errors: []int{http.StatusConflict, http.StatusNotFound}},
-		httpx.Perm(tenant, "trips:grab"), h.step(EventAccept))
-	httpx.Register(api, huma.Operation{OperationID: "pickup-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/pickup", Tags: []string{"trips"},
-		Summary: "Confirm the item is picked up", Errors: []int{http.StatusConflict, http.StatusNotFound}},
-		httpx.Perm(tenant, "trips:pickup"), h.step(EventPickup))
-	httpx.Register(api, huma.Operation{OperationID: "deliver-order", Method: http.MethodPost, Path: "/api/v1/orders/{orderId}/deliver", Tags: []string{"trips"},
-		Summary: "Confirm delivery with the student's delivery code", Errors: []int{http.StatusConflict, http.StatusNotFound}},
-		httpx.Perm(tenant, "trips:deliver"), h.step(EventDeliver))
 	// Staff.
 	httpx.Register(api, huma.Operation{OperationID: "list-orders", Method: http.MethodGet, Path: "/api/v1/admin/orders", Tags: []string{"admin-orders"},
 		Summary: "Search and filter orders"},
@@ -418,28 +420,6 @@ func (h *handlers) review(ctx context.Context, in *reviewInput) (*struct{}, erro
 		return nil, mapErr(err)
 	}
 	return &struct{}{}, nil
-}
-
-type stepInput struct {
-	OrderID string `path:"orderId" format:"uuid"`
-	Body    *struct {
-		Code string `json:"code,omitempty" maxLength:"6" pattern:"^[0-9]{6}$" doc:"The student's delivery code (deliver-order)."`
-	} `required:"false"`
-}
-
-func (h *handlers) step(e Event) func(context.Context, *stepInput) (*orderBody, error) {
-	return func(ctx context.Context, in *stepInput) (*orderBody, error) {
-		t, me := caller(ctx)
-		code := ""
-		if in.Body != nil {
-			code = in.Body.Code
-		}
-		o, err := h.s.Advance(ctx, t, me, in.OrderID, e, code)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		return &orderBody{Body: o}, nil
-	}
 }
 
 type refundInput struct {

@@ -49,6 +49,7 @@ type Order struct {
 	CancelledAt     *time.Time     `json:"cancelledAt,omitempty"`
 	CancelReason    *string        `json:"cancelReason,omitempty"`
 	DeliveryCode    string         `json:"deliveryCode,omitempty" doc:"Shown to the student only; the courier asks for it at hand-over."`
+	StudentPhone    string         `json:"studentPhone,omitempty" doc:"The student's phone, masked; shown to the order's courier only."`
 	CreatedAt       time.Time      `json:"createdAt"`
 	UpdatedAt       time.Time      `json:"updatedAt"`
 	Allowed         []Event        `json:"allowed" doc:"What the caller may do next (for buttons)."`

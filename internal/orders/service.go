@@ -89,6 +89,9 @@ type Service struct {
 	now      func() time.Time
 	// exportCap is MaxExport; tests lower it.
 	exportCap int
+	// The courier side (WithTrips).
+	couriers Couriers
+	photos   Photos
 }
 
 // New builds the service. signer issues and verifies quote tokens valid for quoteTTL.
@@ -431,15 +434,21 @@ func (s *Service) move(tx *gorm.DB, t *tenancy.Tenant, r *row, event Event, acto
 	if res.RowsAffected != 1 {
 		return ErrConcurrentChange
 	}
-	if err := recordEvent(tx, r.ID, string(event), r.Status, to, actor, actorID, reason); err != nil {
-		return err
-	}
-	if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskStatusChanged,
-		Data: StatusChange{OrderID: r.ID, Event: event, From: r.Status, To: to, At: now}}); err != nil {
+	if err := s.recordMove(tx, t, r.ID, event, r.Status, to, actor, actorID, reason, now); err != nil {
 		return err
 	}
 	r.Status = to
 	return nil
+}
+
+// recordMove writes an order's timeline event and publishes the change through the outbox,
+// in the caller's transaction.
+func (s *Service) recordMove(tx *gorm.DB, t *tenancy.Tenant, orderID string, event Event, from, to Status, actor Actor, actorID, reason string, now time.Time) error {
+	if err := recordEvent(tx, orderID, string(event), from, to, actor, actorID, reason); err != nil {
+		return err
+	}
+	return s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskStatusChanged,
+		Data: StatusChange{OrderID: orderID, Event: event, From: from, To: to, At: now}})
 }
 
 // StatusChange is published for every transition (ids and statuses only).
@@ -651,52 +660,6 @@ func (s *Service) Refund(ctx context.Context, t *tenancy.Tenant, actorID, orderI
 	})
 }
 
-// Advance is the courier's side of the errand in its simplest form: accept an order waiting
-// for a courier, confirm pickup, confirm delivery with the student's delivery code. The task
-// hall, grab contention and dispatch build on it.
-func (s *Service) Advance(ctx context.Context, t *tenancy.Tenant, courierID, orderID string, event Event, code string) (*Order, error) {
-	return s.update(ctx, t, orderID, ActorCourier, func(tx *gorm.DB, r *row, cipher *pii.Cipher) error {
-		now := s.now().UTC()
-		var extra map[string]any
-		switch event {
-		case EventAccept:
-			extra = map[string]any{"courier_id": courierID}
-		case EventPickup, EventDeliver:
-			if r.CourierID == nil || *r.CourierID != courierID {
-				return ErrCourierNotAllowed
-			}
-			if event == EventDeliver {
-				want, err := cipher.Decrypt("orders.delivery_code", r.DeliveryCodeEnc)
-				if err != nil {
-					return err
-				}
-				if code != want {
-					return ErrBadDeliveryCode
-				}
-			}
-		default:
-			return &TransitionError{From: r.Status, Event: event, Actor: ActorCourier}
-		}
-		if err := s.move(tx, t, r, event, ActorCourier, courierID, "", extra, now); err != nil {
-			return err
-		}
-		if event == EventAccept {
-			r.CourierID = &courierID
-		}
-		if event == EventDeliver {
-			rules, err := loadRules(tx)
-			if err != nil {
-				return err
-			}
-			if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskAutoConfirm, Data: orderRef{OrderID: r.ID},
-				ProcessAt: now.Add(rules.AutoConfirmAfter).Add(time.Second)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // Confirm completes a delivered order (the student, or the system after the tenant's
 // auto-confirm delay) and settles it: what is left in escrow is split between the courier and
 // the tenant by the order's commission split, and the tip goes wholly to the courier.
@@ -814,12 +777,32 @@ func (s *Service) get(tx *gorm.DB, cipher *pii.Cipher, actor Actor, actorID, ord
 	if actor == ActorStudent && r.StudentID != actorID {
 		return nil, nil, ErrNotFound
 	}
+	if actor == ActorCourier && (r.CourierID == nil || *r.CourierID != actorID) {
+		return nil, nil, ErrNotFound
+	}
 	var events []EventRow
 	if err := tx.Table("order_events").Where("order_id = ?", r.ID).Order("id").Find(&events).Error; err != nil {
 		return nil, nil, err
 	}
 	o, err := s.view(cipher, &r, actor)
+	if err == nil && actor == ActorCourier {
+		o.StudentPhone, err = studentPhone(tx, cipher, r.StudentID)
+	}
 	return o, events, err
+}
+
+// studentPhone is the student's phone masked for their courier (138****0000): enough to
+// recognise a call, not to keep. Messages go through the order's chat.
+func studentPhone(tx *gorm.DB, cipher *pii.Cipher, studentID string) (string, error) {
+	var enc []byte
+	if err := tx.Raw(`SELECT phone_enc FROM users WHERE id = ?`, studentID).Row().Scan(&enc); err != nil {
+		return "", err
+	}
+	phone, err := cipher.Decrypt("users.phone", enc)
+	if err != nil {
+		return "", err
+	}
+	return pii.MaskPhone(phone), nil
 }
 
 // Detail is an order as staff see it: the order, its timeline, every journal that moved its
@@ -1033,11 +1016,8 @@ func (s *Service) view(c *pii.Cipher, r *row, actor Actor) (*Order, error) {
 	if err := json.Unmarshal(r.PriceLines, &o.Lines); err != nil {
 		return nil, fmt.Errorf("order %s price lines: %w", r.ID, err)
 	}
-	formJSON, err := c.Decrypt("orders.form", r.FormEnc)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(formJSON), &o.Form); err != nil {
+	var err error
+	if o.Form, err = decodeForm(c, r); err != nil {
 		return nil, err
 	}
 	if actor == ActorStudent && len(r.DeliveryCodeEnc) > 0 {
@@ -1051,6 +1031,19 @@ func (s *Service) view(c *pii.Cipher, r *row, actor Actor) (*Order, error) {
 	return o, nil
 }
 
+// decodeForm opens the form values the student typed.
+func decodeForm(c *pii.Cipher, r *row) (map[string]any, error) {
+	formJSON, err := c.Decrypt("orders.form", r.FormEnc)
+	if err != nil {
+		return nil, err
+	}
+	var form map[string]any
+	if err := json.Unmarshal([]byte(formJSON), &form); err != nil {
+		return nil, fmt.Errorf("order %s form: %w", r.ID, err)
+	}
+	return form, nil
+}
+
 // Exceptions a flagged order can carry.
 var Exceptions = []string{"late", "cant_find_item", "shop_closed", "student_unreachable", "item_damaged", "item_lost", "other"}
 
@@ -1061,11 +1054,21 @@ var ErrBadException = errors.New("unknown exception, or the note is missing")
 // status does not change: handling the exception (reassign, cancel and refund, resume) is a
 // separate, recorded step. The flag is recorded as an order event and published.
 func (s *Service) Flag(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID, exception, note string) (*Order, error) {
+	return s.flag(ctx, t, actor, actorID, orderID, exception, note, nil)
+}
+
+// flag is Flag with an extra check on the locked order (the courier must be the order's).
+func (s *Service) flag(ctx context.Context, t *tenancy.Tenant, actor Actor, actorID, orderID, exception, note string, check func(*row) error) (*Order, error) {
 	note = strings.TrimSpace(note)
 	if exception != "" && (!slices.Contains(Exceptions, exception) || note == "" || len([]rune(note)) > 500) {
 		return nil, ErrBadException
 	}
 	return s.update(ctx, t, orderID, actor, func(tx *gorm.DB, r *row, cipher *pii.Cipher) error {
+		if check != nil {
+			if err := check(r); err != nil {
+				return err
+			}
+		}
 		if r.Status.Terminal() {
 			return &TransitionError{From: r.Status, Event: "flag", Actor: actor}
 		}
@@ -1078,11 +1081,7 @@ func (s *Service) Flag(ctx context.Context, t *tenancy.Tenant, actor Actor, acto
 		if err := tx.Model(&row{}).Where("id = ?", r.ID).Updates(map[string]any{"exception": exc, "exception_note": nt, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		if err := recordEvent(tx, r.ID, event, r.Status, r.Status, actor, actorID, strings.TrimSpace(exception+" "+note)); err != nil {
-			return err
-		}
-		if err := s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskStatusChanged,
-			Data: StatusChange{OrderID: r.ID, Event: Event(event), From: r.Status, To: r.Status, At: now}}); err != nil {
+		if err := s.recordMove(tx, t, r.ID, Event(event), r.Status, r.Status, actor, actorID, strings.TrimSpace(exception+" "+note), now); err != nil {
 			return err
 		}
 		if exception != "" {

@@ -49,6 +49,12 @@ type Roles interface {
 	Invalidate(ctx context.Context, t *tenancy.Tenant) error
 }
 
+// CourierSeeder gives a blueprint's courier accounts an approved courier profile (the couriers
+// domain implements it); without one they only get the role.
+type CourierSeeder interface {
+	SeedApproved(ctx context.Context, tx *gorm.DB, t *tenancy.Tenant, userID, realName string) error
+}
+
 // Service registers and provisions tenants.
 type Service struct {
 	db       *store.DB
@@ -59,7 +65,14 @@ type Service struct {
 	outbox   *jobs.Outbox
 	users    Users
 	roles    Roles
+	couriers CourierSeeder
 	log      *slog.Logger
+}
+
+// WithCouriers makes blueprint courier accounts approved couriers.
+func (s *Service) WithCouriers(c CourierSeeder) *Service {
+	s.couriers = c
+	return s
 }
 
 // New wires the provisioning service.
@@ -371,6 +384,11 @@ func (s *Service) createAccounts(ctx context.Context, t *tenancy.Tenant, bp *blu
 			for _, r := range a.roles {
 				if err := s.roles.GrantTx(tx, t, u.ID, r); err != nil {
 					return fmt.Errorf("grant %s: %w", r, err)
+				}
+				if r == "courier" && s.couriers != nil {
+					if err := s.couriers.SeedApproved(ctx, tx, t, u.ID, a.name); err != nil {
+						return fmt.Errorf("courier profile: %w", err)
+					}
 				}
 			}
 			if a.password != "" && !u.HasPassword {
