@@ -96,7 +96,8 @@ type Matrix struct {
 	couriers []Courier
 	terms    []courierTerms
 	// cost[i*len(couriers)+j] is distance + idle + credit + balance in milli-units, or
-	// infeasible when the pair is too far apart, a point is invalid or the courier has no room.
+	// infeasible when the pair is too far apart, a point is invalid, the courier has no room
+	// or the order excludes the courier.
 	cost []int64
 }
 
@@ -170,7 +171,31 @@ func Costs(orders []Order, couriers []Courier, w Weights) Matrix {
 			row[j] = m.distanceMilli(d) + courier[j]
 		}
 	}
+	m.exclude(orders)
 	return m
+}
+
+// exclude makes every pair an order excludes infeasible. Exclusions are few (the couriers who
+// declined this order), so the courier index is built only when some order has one.
+func (m *Matrix) exclude(orders []Order) {
+	var byID map[string][]int
+	k := len(m.couriers)
+	for i, o := range orders {
+		if len(o.Excluded) == 0 {
+			continue
+		}
+		if byID == nil {
+			byID = make(map[string][]int, k)
+			for j, c := range m.couriers {
+				byID[c.ID] = append(byID[c.ID], j)
+			}
+		}
+		for _, id := range o.Excluded {
+			for _, j := range byID[id] {
+				m.cost[i*k+j] = infeasible
+			}
+		}
+	}
 }
 
 // distanceMilli is the distance term for a pair meters apart: DistancePerKm per km, which is
@@ -189,7 +214,7 @@ func (m *Matrix) Couriers() int { return len(m.couriers) }
 func (m *Matrix) Capacity(j int) int { return m.terms[j].capacity }
 
 // Feasible reports whether order i may go to courier j at all: both points valid, within
-// MaxDistanceMeters, and the courier has capacity.
+// MaxDistanceMeters, the courier has capacity and the order does not exclude the courier.
 func (m *Matrix) Feasible(i, j int) bool { return m.cost[i*len(m.couriers)+j] != infeasible }
 
 // slotMilli is the load term of courier j's slot-th order in this batch (0-based): the

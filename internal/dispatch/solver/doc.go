@@ -20,9 +20,10 @@
 //	           i.e. per ¥ earned today above the batch average
 //
 // A pair is infeasible when it is more than MaxDistanceMeters apart (≤ 0 means no limit),
-// when either position is invalid (NaN, out of range), or when the courier has no room. A
-// courier takes at most MaxLoad − Load orders per batch. The load term makes a courier's
-// second order in the batch dearer than its first. Because that cost rises with every order,
+// when either position is invalid (NaN, out of range), when the courier has no room, or when
+// the order excludes the courier (Order.Excluded: they declined it before). A courier takes
+// at most MaxLoad − Load orders per batch. The load term makes a courier's second order in
+// the batch dearer than its first. Because that cost rises with every order,
 // a courier's total is the same whichever of its orders counts first; explanations count
 // them in input order. Invalid weights count as 0 (Weights.Validate reports them at load
 // time), and every term is clamped to ±10⁶ units, so no input can overflow the solver.

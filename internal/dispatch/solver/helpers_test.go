@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -51,6 +52,21 @@ func (g gen) instance(rng *rand.Rand) ([]Order, []Courier) {
 		}
 	}
 	return orders, couriers
+}
+
+// excludeSome makes each (order, courier) pair excluded with probability p, as if the courier
+// had declined the order, and returns how many pairs it excluded.
+func excludeSome(rng *rand.Rand, orders []Order, couriers []Courier, p float64) int {
+	n := 0
+	for i := range orders {
+		for _, c := range couriers {
+			if rng.Float64() < p {
+				orders[i].Excluded = append(orders[i].Excluded, c.ID)
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // randomWeights are default-ish weights with each term sometimes switched off or strong, so
@@ -131,6 +147,9 @@ func checkInvariants(t testing.TB, orders []Order, couriers []Courier, w Weights
 		last = i
 		if !m.Feasible(i, j) {
 			t.Fatalf("infeasible pair %s→%s chosen", p.OrderID, p.CourierID)
+		}
+		if slices.Contains(orders[i].Excluded, p.CourierID) {
+			t.Fatalf("pair %s→%s chosen, but the order excludes the courier", p.OrderID, p.CourierID)
 		}
 		if d := distance(orders[i].Pickup, couriers[j].At); w.MaxDistanceMeters > 0 && d > w.MaxDistanceMeters {
 			t.Fatalf("pair %s→%s is %.1f m apart, limit %.0f", p.OrderID, p.CourierID, d, w.MaxDistanceMeters)

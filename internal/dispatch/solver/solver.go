@@ -27,6 +27,10 @@ type Order struct {
 	// Reward is the courier's share in 分. It is not a cost term (the solver never prefers
 	// lucrative orders); it rides along so callers can add it to the winner's EarnedToday.
 	Reward int64
+	// Excluded are ids of couriers who may not take this order: dispatch lists those who
+	// declined it or let an offer for it expire, so it never offers it to them again. Ids of
+	// couriers not in the batch are ignored.
+	Excluded []string
 }
 
 // Courier is an online courier as the batch sees them.

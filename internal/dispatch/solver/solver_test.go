@@ -113,6 +113,18 @@ func TestAssign(t *testing.T) {
 			orders:   []Order{{ID: "o1", Pickup: Point{Lng: math.NaN()}}, o("o2", 0)},
 			couriers: []Courier{c("a", 100), {ID: "lost", At: Point{Lng: 200}, MaxLoad: 1}},
 			w:        distOnly, want: "o2>a", unassigned: "o1", total: 0.1, greedy: 0.1},
+		{name: "a courier who declined the order is never offered it again, however near",
+			orders:   []Order{{ID: "o1", Pickup: north(0), Excluded: []string{"near"}}},
+			couriers: []Courier{c("near", 100), c("far", 900)},
+			w:        distOnly, want: "o1>far", total: 0.9, greedy: 0.9},
+		{name: "an exclusion binds one order only: o1's decliner still takes o2",
+			orders:   []Order{{ID: "o1", Pickup: north(0), Excluded: []string{"a"}}, o("o2", 200)},
+			couriers: []Courier{c("a", 100), c("b", 2000)},
+			w:        distOnly, want: "o1>b o2>a", total: 2.1, greedy: 2.1},
+		{name: "excluded by everyone: unassigned; unknown ids are ignored",
+			orders:   []Order{{ID: "o1", Pickup: north(0), Excluded: []string{"a", "ghost"}}},
+			couriers: []Courier{c("a", 100)},
+			w:        distOnly, unassigned: "o1"},
 		{name: "no couriers", orders: []Order{o("o1", 0)}, w: def, unassigned: "o1"},
 		{name: "no orders", couriers: []Courier{c("a", 0)}, w: def},
 	}
@@ -215,12 +227,16 @@ func TestDistanceMatchesPricing(t *testing.T) {
 func TestMatchesBruteForce(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 11))
+	excluded := 0
 	for n := range 300 {
 		g := gen{orders: 1 + rng.IntN(6), couriers: 1 + rng.IntN(5), side: 3000, capMin: 1, capMax: 2}
 		if n%5 == 0 {
 			g.capMin = 0 // some couriers full
 		}
 		orders, couriers := g.instance(rng)
+		if n%2 == 1 {
+			excluded += excludeSome(rng, orders, couriers, 0.3) // some couriers declined some orders
+		}
 		w := randomWeights(rng)
 		w.MaxDistanceMeters = 1500 // a 3 km square: many pairs infeasible
 		m := Costs(orders, couriers, w)
@@ -232,6 +248,9 @@ func TestMatchesBruteForce(t *testing.T) {
 				n, len(orders), len(couriers), len(r.Pairs), r.TotalCost, count, float64(cost)/milli)
 		}
 	}
+	if excluded < 100 {
+		t.Fatalf("only %d pairs excluded: the instances hardly test exclusions", excluded)
+	}
 }
 
 func TestNeverWorseThanGreedy(t *testing.T) {
@@ -241,6 +260,9 @@ func TestNeverWorseThanGreedy(t *testing.T) {
 	for n := range 200 {
 		g := gen{orders: 50, couriers: 20, side: 3000, capMin: 1, capMax: 3}
 		orders, couriers := g.instance(rng)
+		if n%3 == 2 {
+			excludeSome(rng, orders, couriers, 0.1)
+		}
 		w := DefaultWeights()
 		if n%2 == 1 {
 			w = randomWeights(rng)
@@ -316,7 +338,7 @@ func TestGini(t *testing.T) {
 }
 
 // FuzzAssign decodes a small batch from the fuzz bytes, with NaN, out-of-range and negative
-// values among the inputs and weights, and checks that Assign does not panic, keeps every
+// values among the inputs and weights and couriers excluded from orders, and checks that Assign does not panic, keeps every
 // invariant and matches the brute-force optimum.
 func FuzzAssign(f *testing.F) {
 	f.Add([]byte{})
@@ -368,6 +390,13 @@ func FuzzAssign(f *testing.F) {
 		orders := make([]Order, nOrders)
 		for i := range orders {
 			orders[i] = Order{ID: fmt.Sprint("o", i), Pickup: at()}
+			// One byte per order: bit j excludes courier j (bits past the couriers name
+			// couriers that are not in the batch, which must be ignored).
+			for mask, j := next(), 0; mask != 0; mask, j = mask>>1, j+1 {
+				if mask&1 == 1 {
+					orders[i].Excluded = append(orders[i].Excluded, fmt.Sprint("c", j))
+				}
+			}
 		}
 		couriers := make([]Courier, nCouriers)
 		for j := range couriers {
