@@ -163,6 +163,7 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 
 func numSub(t testing.TB, rdb *redis.Client, channel string) int64 {
 	t.Helper()
+	channel = realtime.NamespaceOf(rdb).Wire(channel)
 	m, err := rdb.PubSubNumSub(context.Background(), channel).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ const (
 // concurrent use; Run must be running for subscriptions to be confirmed and fed.
 type Hub struct {
 	rdb              redis.UniversalClient
+	ns               Namespace
 	log              *slog.Logger
 	replay           *Publisher
 	buffer           int
@@ -93,6 +94,7 @@ func NewHub(rdb redis.UniversalClient, log *slog.Logger, opts ...HubOption) *Hub
 	if h.subscribeTimeout <= 0 {
 		h.subscribeTimeout = DefaultSubscribeTimeout
 	}
+	h.ns = NamespaceOf(rdb)
 	// No connection yet: go-redis dials when Run first reads.
 	h.ps = rdb.Subscribe(context.Background())
 	return h
@@ -252,8 +254,9 @@ func (h *Hub) reset(ctx context.Context) {
 // the command fails, and subscribes them again whenever it reconnects, with one exception: when
 // the write itself fails it reconnects before recording them. The second attempt covers that.
 func (h *Hub) subscribe(ctx context.Context, chans []string) {
-	if err := h.ps.Subscribe(ctx, chans...); err != nil {
-		if err := h.ps.Subscribe(ctx, chans...); err != nil {
+	wire := h.ns.wire(chans)
+	if err := h.ps.Subscribe(ctx, wire...); err != nil {
+		if err := h.ps.Subscribe(ctx, wire...); err != nil {
 			h.log.Debug("realtime: subscribe deferred until Redis answers", "err", err.Error())
 		}
 	}
@@ -294,14 +297,18 @@ func (h *Hub) resync(ctx context.Context) {
 }
 
 func (h *Hub) dispatch(m *redis.Message) {
-	ev, ok := decodePayload(m.Channel, m.Payload)
+	channel, mine := h.ns.local(m.Channel)
+	if !mine {
+		return
+	}
+	ev, ok := decodePayload(channel, m.Payload)
 	if !ok {
 		h.log.Debug("realtime: ignored a message not published by realtime.Publisher", "channel", m.Channel)
 		return
 	}
 	var lagged []*Subscription
 	h.mu.RLock()
-	for s := range h.chans[m.Channel] {
+	for s := range h.chans[channel] {
 		if s.offer(ev) {
 			lagged = append(lagged, s)
 		}
@@ -423,7 +430,7 @@ func (h *Hub) remove(s *Subscription) {
 	defer cancel()
 	// On failure go-redis has already forgotten the channels, so a reconnect will not
 	// subscribe them again.
-	_ = h.ps.Unsubscribe(ctx, gone...)
+	_ = h.ps.Unsubscribe(ctx, h.ns.wire(gone)...)
 }
 
 // Subscription receives the events of its channels, in publish order per channel.

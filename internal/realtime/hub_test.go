@@ -51,7 +51,8 @@ func TestTwoReplicas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := newClient(t, opt).Publish(context.Background(), ch, msg).Err(); err != nil {
+		c := newClient(t, opt)
+		if err := c.Publish(context.Background(), realtime.NamespaceOf(c).Wire(ch), msg).Err(); err != nil {
 			t.Fatal(err)
 		}
 		ev := next(t, sa.Events(), wait)
@@ -64,7 +65,8 @@ func TestTwoReplicas(t *testing.T) {
 		}
 	})
 	t.Run("messages in another format are ignored", func(t *testing.T) {
-		if err := newClient(t, opt).Publish(context.Background(), ch, `{"type":"position"}`).Err(); err != nil {
+		c := newClient(t, opt)
+		if err := c.Publish(context.Background(), realtime.NamespaceOf(c).Wire(ch), `{"type":"position"}`).Err(); err != nil {
 			t.Fatal(err)
 		}
 		quiet(t, sa.Events(), 100*time.Millisecond)
@@ -401,5 +403,27 @@ func TestSubscribeWaitsForRedis(t *testing.T) {
 		if ev := next(t, s.Events(), wait); ev.ID != id {
 			t.Fatalf("got %+v; want %s", ev, id)
 		}
+	}
+}
+
+// Pub/sub is server-wide but keys are per database: a hub on one database must not hear a
+// publisher on another, even on the same channel name (two test packages, two deployments).
+func TestDatabasesDoNotHearEachOther(t *testing.T) {
+	optA, optB := redisOptions(t), redisOptions(t)
+	if optA.DB == optB.DB {
+		t.Skip("needs two Redis databases")
+	}
+	a, b := newClient(t, optA), newClient(t, optB)
+	ch := realtime.HallChannel(7)
+	subA := subscribe(t, startHub(t, a), ch)
+	if _, err := realtime.NewPublisher(b).Publish(context.Background(), ch, "open", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := realtime.NewPublisher(a).Publish(context.Background(), ch, "open", 2); err != nil {
+		t.Fatal(err)
+	}
+	ev := next(t, subA.Events(), 5*time.Second)
+	if string(ev.Data) != "2" {
+		t.Errorf("database A heard %s first; want only its own event", ev.Data)
 	}
 }

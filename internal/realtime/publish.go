@@ -63,6 +63,7 @@ return {1, r}
 // Publisher sends events to channels. It is safe for concurrent use.
 type Publisher struct {
 	rdb    redis.UniversalClient
+	ns     Namespace
 	maxLen int64
 	ttl    time.Duration
 }
@@ -78,7 +79,7 @@ func WithTTL(d time.Duration) PublisherOption { return func(p *Publisher) { p.tt
 
 // NewPublisher publishes through rdb.
 func NewPublisher(rdb redis.UniversalClient, opts ...PublisherOption) *Publisher {
-	p := &Publisher{rdb: rdb, maxLen: DefaultMaxLen, ttl: DefaultTTL}
+	p := &Publisher{rdb: rdb, ns: NamespaceOf(rdb), maxLen: DefaultMaxLen, ttl: DefaultTTL}
 	for _, o := range opts {
 		o(p)
 	}
@@ -101,7 +102,7 @@ func (p *Publisher) Publish(ctx context.Context, channel, typ string, data any) 
 		return "", err
 	}
 	id, err := publishScript.Run(ctx, p.rdb, []string{streamKey(channel)},
-		channel, typ, raw, p.maxLen, p.ttl.Milliseconds()).Text()
+		p.ns.Wire(channel), typ, raw, p.maxLen, p.ttl.Milliseconds()).Text()
 	if err != nil {
 		return "", fmt.Errorf("publish %s to %s: %w", typ, channel, err)
 	}
@@ -116,7 +117,7 @@ func (p *Publisher) PublishEphemeral(ctx context.Context, channel, typ string, d
 	if err != nil {
 		return err
 	}
-	if err := p.rdb.Publish(ctx, channel, encodePayload("", typ, raw)).Err(); err != nil {
+	if err := p.rdb.Publish(ctx, p.ns.Wire(channel), encodePayload("", typ, raw)).Err(); err != nil {
 		return fmt.Errorf("publish %s to %s: %w", typ, channel, err)
 	}
 	return nil
