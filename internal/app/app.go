@@ -16,6 +16,9 @@ import (
 	"github.com/paotui/paotui/internal/authz"
 	"github.com/paotui/paotui/internal/config"
 	"github.com/paotui/paotui/internal/couriers"
+	"github.com/paotui/paotui/internal/dispatch"
+	"github.com/paotui/paotui/internal/realtime"
+	"github.com/paotui/paotui/internal/tracking"
 	"github.com/paotui/paotui/internal/idempotency"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
@@ -56,6 +59,10 @@ type App struct {
 	Chat      *orderchat.Service
 	Plans     *plans.Service
 	Domains   *domains.Service
+	Live      *realtime.Publisher
+	Hub       *realtime.Hub
+	Tracking  *tracking.Service
+	Dispatch  *dispatch.Service
 	// TXT answers custom-domain verification lookups: the system resolver, unless a test
 	// sets a fake before serving requests.
 	TXT domains.TXTResolver
@@ -135,8 +142,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.Close()
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	a.Chat = orderchat.New(db, a.Keys, a.Files, chatOrders{a.Orders}, nil, log, orderchat.WithAuthorizer(a.Authz))
+	a.Live = realtime.NewPublisher(rdb)
+	a.Hub = realtime.NewHub(rdb, log)
+	a.Tracking = tracking.New(rdb, db, tracking.Options{Log: log})
+	a.Couriers.WithPositions(a.Tracking)
+	a.Chat = orderchat.New(db, a.Keys, a.Files, chatOrders{a.Orders}, chatLive{a.Live}, log, orderchat.WithAuthorizer(a.Authz))
 	a.Orders.WithTrips(a.Couriers, a.Chat)
+	a.Dispatch = dispatch.New(db, dispatchOrders{a.Orders}, dispatchCouriers{a.Tracking}, a.Outbox, a.Live, log)
 	a.Plans = plans.NewService(db, a.Authz)
 	a.TXT = net.DefaultResolver
 	a.Domains = domains.NewService(db, a.Plans, appTXT{a}, a.Resolver, cfg.BaseDomain, log)
@@ -145,6 +157,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 
 // Close releases connections.
 func (a *App) Close() {
+	if a.Hub != nil {
+		_ = a.Hub.Close()
+	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
 	}

@@ -6,12 +6,13 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/paotui/paotui/internal/authz"
 	"github.com/paotui/paotui/internal/branding"
 	"github.com/paotui/paotui/internal/catalog"
 	"github.com/paotui/paotui/internal/couriers"
+	"github.com/paotui/paotui/internal/dispatch"
+	"github.com/paotui/paotui/internal/tracking"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
@@ -58,6 +59,7 @@ func init() {
 	orders.PaymentProblems = payments.Problems
 	orders.CourierProblems = couriers.Problems
 	orders.PhotoProblems = orderchat.Problems
+	dispatch.OrderProblems = append(append(httpx.ProblemTable{}, orders.Problems...), couriers.Problems...)
 }
 
 // registerOperations is the one list of every domain's HTTP operations.
@@ -68,7 +70,10 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	places.RegisterHTTP(srv.API, a.DB)
 	places.RegisterAdminHTTP(srv.API, a.DB)
 	orders.RegisterHTTP(srv.API, a.Orders)
-	orders.RegisterTripHTTP(srv.API, a.Orders, nil)
+	orders.RegisterTripHTTP(srv.API, a.Orders, hallLocator{a.Tracking})
+	orders.RegisterLiveHTTP(srv.API, a.Orders, a.Hub, a.Chat)
+	dispatch.RegisterHTTP(srv.API, a.Dispatch)
+	tracking.RegisterHTTP(srv.API, a.Tracking)
 	couriers.RegisterHTTP(srv.API, a.Couriers)
 	orderchat.RegisterHTTP(srv.API, a.Chat)
 	plans.RegisterHTTP(srv.API, a.Plans)
@@ -116,11 +121,4 @@ type activeTenants struct{ reg *tenancy.Registry }
 func (a activeTenants) Active(ctx context.Context) ([]tenancy.Tenant, error) {
 	list, _, err := a.reg.List(ctx, tenancy.ListFilter{Status: tenancy.StatusActive, Limit: 1 << 30})
 	return list, err
-}
-
-// redisPublisher sends live events over Redis pub/sub.
-type redisPublisher struct{ rdb redis.UniversalClient }
-
-func (p redisPublisher) Publish(ctx context.Context, channel string, message any) error {
-	return p.rdb.Publish(ctx, channel, message).Err()
 }

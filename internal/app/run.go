@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/paotui/paotui/internal/dispatch"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/idempotency"
 	"github.com/paotui/paotui/internal/jobs"
@@ -18,6 +19,7 @@ import (
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/tracking"
 )
 
 // Serve runs the HTTP server (and the worker with withWorker) until ctx ends.
@@ -26,6 +28,7 @@ func (a *App) Serve(ctx context.Context, withWorker bool) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Resolver.Run(gctx); return nil })
 	g.Go(func() error { a.Authz.Run(gctx); return nil })
+	g.Go(func() error { return ignoreCanceled(a.Hub.Run(gctx)) })
 	if withWorker {
 		g.Go(func() error { return a.runWorker(gctx) })
 	}
@@ -49,7 +52,7 @@ func (a *App) runWorker(ctx context.Context) error {
 	client := asynq.NewClient(a.RedisOpt)
 	defer client.Close()
 	srv := jobs.NewServer(a.RedisOpt, a.Cfg.Jobs, a.Registry, a.Log)
-	a.registerJobs(srv)
+	a.registerJobs(srv, client)
 	sched := jobs.NewScheduler(a.Redis, a.RedisOpt, a.Log)
 	if err := a.registerPeriodic(sched); err != nil {
 		return err
@@ -59,18 +62,22 @@ func (a *App) runWorker(ctx context.Context) error {
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })
+	g.Go(func() error { return a.Tracking.RunFlusher(gctx, a.Registry, tracking.FlushEvery) })
 	return g.Wait()
 }
 
 // registerJobs lists every task handler of every domain.
-func (a *App) registerJobs(srv *jobs.Server) {
+func (a *App) registerJobs(srv *jobs.Server, client *asynq.Client) {
 	srv.Handle(provision.TaskProvision, a.Provision.HandleProvision)
 	srv.Handle(provision.TaskSweep, a.Provision.HandleSweep)
 	srv.Handle(jobs.TypePrune, jobs.NewPruner(a.DB, a.Cfg.Jobs).HandlePrune)
 	srv.Handle(orders.TaskExpire, a.Orders.HandleExpire)
 	srv.Handle(orders.TaskAutoConfirm, a.Orders.HandleAutoConfirm)
 	srv.Handle(orders.TaskSweep, a.Orders.HandleSweep(activeTenants{a.Registry}))
-	srv.Handle(orders.TaskStatusChanged, orders.HandleStatusChanged(redisPublisher{a.Redis}))
+	srv.Handle(orders.TaskStatusChanged, a.Orders.HandleStatusChanged(a.Live))
+	srv.Handle(dispatch.TaskTick, dispatch.HandleTick(activeTenants{a.Registry}, client))
+	srv.Handle(dispatch.TaskBatch, a.Dispatch.HandleBatch)
+	srv.Handle(dispatch.TaskExpireOffer, a.Dispatch.HandleExpireOffer)
 	srv.Handle(payments.TaskStripeEvent, a.Payments.HandleStripeEvent)
 	srv.Handle(payments.TaskSucceeded, a.Orders.HandlePaymentSucceeded)
 	srv.Handle(idempotency.TaskPrune, a.Idem.HandlePrune(activeTenants{a.Registry}))
@@ -101,6 +108,13 @@ func (a *App) registerPeriodic(s *jobs.Scheduler) error {
 		return err
 	}
 	if err := s.Register("@every 1h", idemPrune, asynq.Queue("low")); err != nil {
+		return err
+	}
+	tick, err := dispatch.NewTickTask()
+	if err != nil {
+		return err
+	}
+	if err := s.Register(dispatch.TickSpec(), tick, asynq.Queue("critical")); err != nil {
 		return err
 	}
 	return s.Register("@every 1h", prune, asynq.Queue("low"))

@@ -50,6 +50,8 @@ type Service struct {
 	rdb   redis.UniversalClient
 	log   *slog.Logger
 	now   func() time.Time
+	// positions is optional (WithPositions).
+	positions Positions
 }
 
 // New builds the service. log may be nil.
@@ -456,5 +458,22 @@ func (s *Service) setOnline(ctx context.Context, t *tenancy.Tenant, userID strin
 	if err != nil {
 		return nil, fmt.Errorf("mirror courier availability in redis: %w", err)
 	}
+	if !online && s.positions != nil {
+		// An offline courier is not on the map, in the hall's distances or in dispatch.
+		if err := s.positions.Forget(bg, t.ID, userID); err != nil {
+			return nil, fmt.Errorf("forget courier position: %w", err)
+		}
+	}
 	return out.view(c, false)
+}
+
+// Positions forgets a courier's live position (tracking implements it).
+type Positions interface {
+	Forget(ctx context.Context, tenantID int64, courierID string) error
+}
+
+// WithPositions makes going offline (and suspension) drop the courier's live position.
+func (s *Service) WithPositions(p Positions) *Service {
+	s.positions = p
+	return s
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paotui/paotui/internal/dispatch/solver"
 	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/realtime"
 )
 
 // WaitingOrder is an order dispatch may offer now.
@@ -64,11 +65,11 @@ const (
 
 // CourierChannel is the live channel of one courier of a tenant.
 func CourierChannel(tenantID int64, courierID string) string {
-	return fmt.Sprintf("t:%d:courier:%s", tenantID, courierID)
+	return realtime.CourierChannel(tenantID, courierID)
 }
 
 // AdminChannel is the tenant's admin live feed.
-func AdminChannel(tenantID int64) string { return fmt.Sprintf("t:%d:admin", tenantID) }
+func AdminChannel(tenantID int64) string { return realtime.AdminChannel(tenantID) }
 
 // OfferEvent tells a courier about a new offer; the app then reads list-my-offers.
 type OfferEvent struct {

@@ -13,8 +13,6 @@ import (
 	"github.com/paotui/paotui/internal/app/apptest"
 	"github.com/paotui/paotui/internal/dispatch"
 	"github.com/paotui/paotui/internal/dispatch/solver"
-	"github.com/paotui/paotui/internal/httpx"
-	"github.com/paotui/paotui/internal/jobs"
 	"github.com/paotui/paotui/internal/settings"
 )
 
@@ -30,14 +28,22 @@ func TestHTTP(t *testing.T) {
 	c1, c2 := env.Login("campus", "13700000001"), env.Login("campus", "13700000002")
 	student := env.Login("campus", "13900000001")
 
-	orders, couriers, clk := &fakeOrders{}, &fakeCouriers{}, &clock{t: time.Now().UTC().Truncate(time.Microsecond)}
-	couriers.add(solver.Courier{ID: c1.User.ID, At: north(100), MaxLoad: 3, Credit: 100})
-	couriers.add(solver.Courier{ID: c2.User.ID, At: north(2000), MaxLoad: 3, Credit: 100})
-	svc := dispatch.New(env.App.DB, orders, couriers, jobs.NewOutbox(), &fakePub{}, nil)
+	// The application's own dispatch service, with its real orders and couriers sides: the
+	// couriers go online and report where they are; only the clock is the test's.
+	clk := &clock{t: time.Now().UTC().Truncate(time.Microsecond)}
+	svc := env.App.Dispatch
 	dispatch.SetClock(svc, clk.now)
-	dispatch.RegisterHTTP(env.Server.API, svc)
-	dispatch.RegisterHTTP(env.Server.API, svc) // idempotent
-	dispatch.OrderProblems = httpx.ProblemTable{httpx.Rule(errTaken, http.StatusConflict, "order_not_waiting", "")}
+	for _, c := range []struct {
+		token string
+		at    solver.Point
+	}{{c1.AccessToken, north(100)}, {c2.AccessToken, north(2000)}} {
+		if r := env.Do(host, "POST", "/api/v1/courier/online", c.token, nil); r.Status != http.StatusOK {
+			t.Fatalf("go-online: %d %s", r.Status, r.Body)
+		}
+		if r := env.Do(host, "POST", "/api/v1/courier/location", c.token, map[string]float64{"lng": c.at.Lng, "lat": c.at.Lat}); r.Status != http.StatusNoContent {
+			t.Fatalf("post-location: %d %s", r.Status, r.Body)
+		}
+	}
 
 	in := func(fn func(tx *gorm.DB) error) {
 		t.Helper()
@@ -196,7 +202,7 @@ func TestHTTP(t *testing.T) {
 	in(func(tx *gorm.DB) error {
 		return tx.Exec(`UPDATE orders SET status = 'cancelled' WHERE id = ?`, o2).Error
 	})
-	call("POST", "/api/v1/courier/offers/"+third.OfferID+"/accept", c2.AccessToken, nil, http.StatusConflict, "order_not_waiting")
+	call("POST", "/api/v1/courier/offers/"+third.OfferID+"/accept", c2.AccessToken, nil, http.StatusConflict, "order_cancelled")
 
 	// Too late.
 	order()

@@ -178,30 +178,3 @@ func (r hallRow) item(now time.Time, window time.Duration) HallItem {
 	}
 	return it
 }
-
-// HallItemOf is an open order's hall entry (live hall events), or nil when it is not open.
-func (s *Service) HallItemOf(ctx context.Context, t *tenancy.Tenant, orderID string) (*HallItem, error) {
-	var out *HallItem
-	err := s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		b, err := dispatchRules(tx)
-		if err != nil {
-			return err
-		}
-		var rows []hallRow
-		if err := tx.Table("orders").Select(`id, number, task_type, pickup_name, pickup_lng, pickup_lat, dropoff_name, distance_m,
-			total, tip, courier_share_bp, size, minutes, window_start, window_end, paid_at`).
-			Where("id = ? AND status = 'awaiting_courier'", orderID).Scan(&rows).Error; err != nil {
-			return err
-		}
-		if len(rows) == 1 {
-			var window time.Duration
-			if b.DispatchMode == "hybrid" {
-				window, _ = time.ParseDuration(b.GrabWindow)
-			}
-			it := rows[0].item(s.now().UTC(), window)
-			out = &it
-		}
-		return nil
-	})
-	return out, err
-}

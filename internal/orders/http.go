@@ -18,7 +18,8 @@ import (
 	"github.com/paotui/paotui/internal/pricing"
 )
 
-var problems = httpx.ProblemTable{
+// Problems maps the orders domain's errors (other domains surfacing them use it too).
+var Problems = httpx.ProblemTable{
 	httpx.Rule(ErrNotFound, http.StatusNotFound, "order_not_found", "no such order"),
 	httpx.Rule(ErrTaskTypeDisabled, http.StatusUnprocessableEntity, "task_type_unavailable", ""),
 	httpx.Rule(ErrPlaceNotFound, http.StatusUnprocessableEntity, "place_not_found", "pick a campus place from the list or drop a pin"),
@@ -80,7 +81,7 @@ func mapErr(err error) error {
 		}
 		return p
 	}
-	for _, table := range []httpx.ProblemTable{problems, PaymentProblems, CourierProblems, PhotoProblems} {
+	for _, table := range []httpx.ProblemTable{Problems, PaymentProblems, CourierProblems, PhotoProblems} {
 		if p := table.Map(err); p != err {
 			return p
 		}

@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -167,32 +166,6 @@ const sweepEvery = time.Minute
 
 // SweepSpec is the scheduler spec of the sweeper.
 func SweepSpec() string { return "@every " + sweepEvery.String() }
-
-// Publisher sends live events to subscribers (Redis pub/sub; any replica serves any stream).
-type Publisher interface {
-	Publish(ctx context.Context, channel string, message any) error
-}
-
-// Channel is the live channel of one order of a tenant.
-func Channel(tenantID int64, orderID string) string {
-	return fmt.Sprintf("t:%d:order:%s", tenantID, orderID)
-}
-
-// HandleStatusChanged publishes a transition to the order's live channel and the tenant's
-// order feed.
-func HandleStatusChanged(pub Publisher) asynq.HandlerFunc {
-	return func(ctx context.Context, task *asynq.Task) error {
-		tenantID, change, err := jobs.Decode[StatusChange](task)
-		if err != nil {
-			return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
-		}
-		raw, _ := json.Marshal(change)
-		if err := pub.Publish(ctx, Channel(tenantID, change.OrderID), raw); err != nil {
-			return err
-		}
-		return pub.Publish(ctx, fmt.Sprintf("t:%d:orders", tenantID), raw)
-	}
-}
 
 // paymentSucceeded mirrors the payments domain's payload (ids only).
 type paymentSucceeded struct {

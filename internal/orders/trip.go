@@ -505,3 +505,35 @@ func (s *Service) Parties(ctx context.Context, t *tenancy.Tenant, orderID string
 	})
 	return studentID, courierID, status, err
 }
+
+// WaitingOrder is an order waiting for a courier, as dispatch sees it.
+type WaitingOrder struct {
+	ID                   string
+	PickupLng, PickupLat float64
+	Reward               int64 // the courier's share plus the tip, in 分
+	PaidAt               time.Time
+}
+
+// Waiting lists the orders dispatch may offer at now: every order waiting for a courier in
+// dispatch mode, those past their grab window in hybrid mode, none in grab mode.
+func (s *Service) Waiting(tx *gorm.DB, now time.Time, mode string, grabWindow time.Duration) ([]WaitingOrder, error) {
+	q := tx.Table("orders").Select("id, pickup_lng, pickup_lat, total, tip, courier_share_bp, paid_at").
+		Where("status = 'awaiting_courier'")
+	switch mode {
+	case "dispatch":
+	case "hybrid":
+		q = q.Where("paid_at <= ?", now.Add(-grabWindow))
+	default:
+		return nil, nil
+	}
+	var rows []hallRow
+	if err := q.Order("paid_at, id").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]WaitingOrder, 0, len(rows))
+	for _, r := range rows {
+		it := r.item(now, 0)
+		out = append(out, WaitingOrder{ID: r.ID, PickupLng: r.PickupLng, PickupLat: r.PickupLat, Reward: int64(it.Reward), PaidAt: r.PaidAt})
+	}
+	return out, nil
+}

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paotui/paotui/internal/app"
 	"github.com/paotui/paotui/internal/config"
@@ -45,7 +46,8 @@ func New(t testing.TB, extraEnv ...string) *Env {
 	if err := store.NewMigrator(d.URL, 4, nil).UpPlatform(ctx); err != nil {
 		t.Fatal(err)
 	}
-	env := append([]string{"PAOTUI_DATABASE_URL=" + d.URL, "PAOTUI_REDIS_URL=" + storetest.Redis(t)}, extraEnv...)
+	env := append([]string{"PAOTUI_DATABASE_URL=" + d.URL, "PAOTUI_REDIS_URL=" + storetest.Redis(t),
+		"PAOTUI_STORAGE_LOCAL_DIR=" + t.TempDir()}, extraEnv...)
 	cfg, err := config.Load("", env)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +61,8 @@ func New(t testing.TB, extraEnv ...string) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
+	// The live-event hub serves SSE streams; Close (above) stops it.
+	go func() { _ = a.Hub.Run(context.Background()) }()
 	srv := a.HTTP()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -153,13 +157,36 @@ func (e *Env) Do(host, method, path, token string, body any) *Response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := e.HTTP.Client().Do(req)
+	return e.send(req)
+}
+
+// send runs req. An event stream (SSE) never ends, so of those only the head is read: up to
+// the end of the first event, or what arrived within a second.
+func (e *Env) send(req *http.Request) *Response {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	res, err := e.HTTP.Client().Do(req.WithContext(ctx))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		raw, _ := io.ReadAll(res.Body)
+		return &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	}
+	stop := time.AfterFunc(time.Second, cancel)
+	defer stop.Stop()
+	var head []byte
+	buf := make([]byte, 4096)
+	for !bytes.Contains(head, []byte("\n\n")) || !bytes.Contains(head, []byte("data:")) {
+		n, err := res.Body.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: head}
 }
 
 // Session is a signed-in tenant user.
@@ -218,11 +245,5 @@ func (e *Env) DoWithHeader(host, method, path string, headers map[string]string,
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	res, err := e.HTTP.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return &Response{Status: res.StatusCode, Header: res.Header, Body: out}
+	return e.send(req)
 }
