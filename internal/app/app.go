@@ -17,8 +17,6 @@ import (
 	"github.com/paotui/paotui/internal/config"
 	"github.com/paotui/paotui/internal/couriers"
 	"github.com/paotui/paotui/internal/dispatch"
-	"github.com/paotui/paotui/internal/realtime"
-	"github.com/paotui/paotui/internal/tracking"
 	"github.com/paotui/paotui/internal/idempotency"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
@@ -31,8 +29,10 @@ import (
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/pricing"
+	"github.com/paotui/paotui/internal/realtime"
 	"github.com/paotui/paotui/internal/storage"
 	"github.com/paotui/paotui/internal/store"
+	"github.com/paotui/paotui/internal/tracking"
 )
 
 // App holds the process's long-lived services.

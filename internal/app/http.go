@@ -12,7 +12,6 @@ import (
 	"github.com/paotui/paotui/internal/catalog"
 	"github.com/paotui/paotui/internal/couriers"
 	"github.com/paotui/paotui/internal/dispatch"
-	"github.com/paotui/paotui/internal/tracking"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
@@ -25,6 +24,7 @@ import (
 	"github.com/paotui/paotui/internal/platform/signup"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/settings"
+	"github.com/paotui/paotui/internal/tracking"
 )
 
 // verifier adapts identity's token parsing to the HTTP gate.

@@ -58,7 +58,7 @@ type HallItem struct {
 // Hall is one page of the task hall.
 type Hall struct {
 	Mode     string     `json:"mode" enum:"grab,dispatch,hybrid" doc:"In dispatch mode the hall is empty: orders come as offers."`
-	Position *HallPoint     `json:"position,omitempty" doc:"The position distances are measured from."`
+	Position *HallPoint `json:"position,omitempty" doc:"The position distances are measured from."`
 	Sort     string     `json:"sort" doc:"The order actually applied (distance falls back to newest without a position)."`
 	Items    []HallItem `json:"items"`
 	Total    int64      `json:"total"`

@@ -41,7 +41,7 @@ func RegisterLiveHTTP(api huma.API, s *Service, hub *realtime.Hub, staff Staff) 
 		Responses: realtime.StreamResponses("Events: offer, offer_closed, assigned, unassigned."), Errors: []int{http.StatusServiceUnavailable}},
 		httpx.Perm(tenant, "trips:read"), h.courier)
 	httpx.Register(api, huma.Operation{OperationID: "stream-admin-feed", Method: http.MethodGet, Path: "/api/v1/admin/live", Tags: []string{"live"},
-		Summary: "The admin live feed: every order change, waiting-order alerts and exceptions; with map=true, couriers' positions",
+		Summary:   "The admin live feed: every order change, waiting-order alerts and exceptions; with map=true, couriers' positions",
 		Responses: realtime.StreamResponses("Events: order, order_waiting and, with map=true, position (not resumable)."),
 		Errors:    []int{http.StatusServiceUnavailable}},
 		httpx.Perm(tenant, "orders:read"), h.admin)
