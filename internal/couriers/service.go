@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/paotui/paotui/internal/audit"
+	"github.com/paotui/paotui/internal/dispatch"
 	"github.com/paotui/paotui/internal/pii"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/store"
@@ -254,7 +255,14 @@ func (s *Service) List(ctx context.Context, t *tenancy.Tenant, f ListFilter) ([]
 type CourierDetail struct {
 	Profile
 	Stats CourierStats `json:"stats"`
+	// Dispatch offers of the last 30 days the courier answered or let expire, and how many
+	// they accepted: declines and timeouts count against them.
+	OffersAnswered int `json:"offersAnswered"`
+	OffersAccepted int `json:"offersAccepted"`
 }
+
+// acceptanceWindow is how far back the acceptance figures look.
+const acceptanceWindow = 30 * 24 * time.Hour
 
 // Detail returns userID's profile (masked) with their earnings figures, for staff.
 // ErrNotFound when they never applied.
@@ -264,14 +272,18 @@ func (s *Service) Detail(ctx context.Context, t *tenancy.Tenant, userID string) 
 		return nil, err
 	}
 	var (
-		r     *profileRow
-		stats *CourierStats
+		r                 *profileRow
+		stats             *CourierStats
+		offered, accepted int
 	)
 	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
 		if r, err = profileByID(tx, userID); err != nil {
 			return err
 		}
-		stats, err = loadStats(tx, userID, s.now())
+		if stats, err = loadStats(tx, userID, s.now()); err != nil {
+			return err
+		}
+		offered, accepted, err = dispatch.AcceptanceRate(tx, userID, s.now().Add(-acceptanceWindow))
 		return err
 	})
 	if err != nil {
@@ -281,7 +293,7 @@ func (s *Service) Detail(ctx context.Context, t *tenancy.Tenant, userID string) 
 	if err != nil {
 		return nil, err
 	}
-	return &CourierDetail{Profile: *p, Stats: *stats}, nil
+	return &CourierDetail{Profile: *p, Stats: *stats, OffersAnswered: offered, OffersAccepted: accepted}, nil
 }
 
 // maxReasonRunes bounds a decision's reason; the courier reads it in the app.
