@@ -64,6 +64,13 @@ type Hall struct {
 	Total    int64      `json:"total"`
 }
 
+// rewardSQL is the courier's reward (share of the price less the tip, plus the tip) computed
+// exactly as ledger.Split does it — halves to even — so the hall sorts by the figure it shows.
+const rewardSQL = `((total - tip) * courier_share_bp / 10000 + tip + CASE
+	WHEN 2 * ((total - tip) * courier_share_bp % 10000) > 10000 THEN 1
+	WHEN 2 * ((total - tip) * courier_share_bp % 10000) = 10000 AND ((total - tip) * courier_share_bp / 10000) % 2 = 1 THEN 1
+	ELSE 0 END)`
+
 // metresPerDegree is the length of a degree of latitude. Across a campus the equirectangular
 // approximation is within a metre of the great circle and lets PostgreSQL sort by distance
 // without an extension.
@@ -135,7 +142,7 @@ func (s *Service) TaskHall(ctx context.Context, t *tenancy.Tenant, courierID str
 		order := "paid_at DESC, id"
 		switch {
 		case q.Sort == "reward":
-			order = "((total - tip) * courier_share_bp / 10000 + tip) DESC, paid_at DESC, id"
+			order = rewardSQL + " DESC, paid_at DESC, id"
 		case q.Sort == "distance" && at != nil:
 			order = "away, paid_at DESC, id"
 		default:

@@ -92,6 +92,7 @@ type Service struct {
 	// The courier side (WithTrips).
 	couriers Couriers
 	photos   Photos
+	grabs    grabLines
 }
 
 // New builds the service. signer issues and verifies quote tokens valid for quoteTTL.
