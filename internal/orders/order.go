@@ -50,6 +50,7 @@ type Order struct {
 	CancelReason    *string        `json:"cancelReason,omitempty"`
 	DeliveryCode    string         `json:"deliveryCode,omitempty" doc:"Shown to the student only; the courier asks for it at hand-over."`
 	StudentPhone    string         `json:"studentPhone,omitempty" doc:"The student's phone, masked; shown to the order's courier only."`
+	ProofPhotoID    *string        `json:"proofPhotoId,omitempty" doc:"The photo the courier delivered with (get-order-photo), when not the code."`
 	CreatedAt       time.Time      `json:"createdAt"`
 	UpdatedAt       time.Time      `json:"updatedAt"`
 	Allowed         []Event        `json:"allowed" doc:"What the caller may do next (for buttons)."`
@@ -108,6 +109,7 @@ type row struct {
 	CancelledAt     *time.Time
 	CancelReason    *string
 	DeliveryCodeEnc []byte
+	ProofPhotoID    *string
 	Version         int
 	CreatedAt       time.Time
 	UpdatedAt       time.Time

@@ -1012,7 +1012,8 @@ func (s *Service) view(c *pii.Cipher, r *row, actor Actor) (*Order, error) {
 		PaidAmount: pricing.Money(r.PaidAmount), RefundedAmount: pricing.Money(r.RefundedAmount), PaymentProvider: r.PaymentProvider,
 		PayBy: r.PayBy, PaidAt: r.PaidAt, AcceptedAt: r.AcceptedAt, PickedUpAt: r.PickedUpAt, DeliveredAt: r.DeliveredAt,
 		CompletedAt: r.CompletedAt, CancelledAt: r.CancelledAt, CancelReason: r.CancelReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		Allowed: Allowed(r.Status, actor),
+		ProofPhotoID: r.ProofPhotoID,
+		Allowed:      Allowed(r.Status, actor),
 	}
 	if err := json.Unmarshal(r.PriceLines, &o.Lines); err != nil {
 		return nil, fmt.Errorf("order %s price lines: %w", r.ID, err)
