@@ -31,8 +31,9 @@ type Feed struct {
 // Follow starts a feed of channels (distinct, in a fixed order: the cursor lists one position
 // per channel in this order) for a client whose Last-Event-ID is lastEventID ("" for a new
 // client). It subscribes before reading the replay log, so no event falls between the two,
-// and drops live events the replay already sent. The feed starts with a "ready" event (or
-// "reset" when the client must reload state) whose id is the client's position; events carry
+// and drops live events the replay already sent. A resuming client first gets the events it
+// missed, then a "ready" event (or "reset" when the log no longer covers what it missed and it
+// must reload state) whose id is its position; a new client gets "ready" at once. Events carry
 // the cursor in ID. It fails like Subscribe; the feed ends with ctx.
 func (h *Hub) Follow(ctx context.Context, lastEventID string, channels ...string) (*Feed, error) {
 	if len(channels) == 0 {
