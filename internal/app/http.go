@@ -19,6 +19,7 @@ import (
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/places"
+	"github.com/paotui/paotui/internal/platform/admin"
 	"github.com/paotui/paotui/internal/platform/domains"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/signup"
@@ -78,6 +79,7 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	orderchat.RegisterHTTP(srv.API, a.Chat)
 	plans.RegisterHTTP(srv.API, a.Plans)
 	domains.RegisterHTTP(srv.API, a.Domains)
+	admin.RegisterHTTP(srv.API, admin.New(a.DB, a.Registry, a.Resolver, a.Plans, a.Log).WithProvisioning(a.Provision))
 	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
 	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver))
 	signup.RegisterHTTP(srv.API, a.Registry)
