@@ -5,16 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,26 +21,9 @@ import (
 
 	"github.com/paotui/paotui/internal/app/apptest"
 	"github.com/paotui/paotui/internal/httpx"
-	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/orderchat"
 	"github.com/paotui/paotui/internal/platform/tenancy"
-	"github.com/paotui/paotui/internal/storage"
 )
-
-// verifier is the app's token check, for a server of the chat operations alone.
-type verifier struct{ id *identity.Service }
-
-func (v verifier) VerifyTenant(t *tenancy.Tenant, token string) (*httpx.Principal, error) {
-	c, err := v.id.ParseAccessToken(t, token)
-	if err != nil {
-		return nil, err
-	}
-	return &httpx.Principal{UserID: c.UserID, ImpersonatorID: c.Imp}, nil
-}
-
-func (verifier) VerifyPlatform(string) (*httpx.Principal, error) {
-	return nil, errors.New("no platform here")
-}
 
 // chatHTTP is the demo campus with its people signed in, and an HTTP server with the chat
 // operations on the app's real gate (tokens, Casbin permissions, tenant hosts).
@@ -69,18 +49,9 @@ func newChatHTTP(t *testing.T) *chatHTTP {
 	c.courier = env.Login("campus", "13700000001")
 	c.courier2 = env.Login("campus", "13700000002")
 
-	files, err := storage.Local(filepath.Join(t.TempDir(), "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := orderchat.New(env.App.DB, env.App.Keys, files, ordersTable{env.App.DB}, nil, log, orderchat.WithAuthorizer(env.App.Authz))
-	cfg := *env.App.Cfg
-	// The app's default body limit (http.body_limit, 2M) sits below the 5 MiB photo limit;
-	// this server lifts it so the operation's own limit is what is tested.
-	cfg.HTTP.BodyLimit = "8M"
-	srv := httpx.New(httpx.Deps{Config: &cfg, Hosts: env.App.Resolver, Verifier: verifier{env.App.Identity}, Authz: env.App.Authz, Log: log})
-	orderchat.RegisterHTTP(srv.API, svc)
+	// The application's own router: its gate, its chat service and its body limit, from
+	// which the photo upload opts out to enforce its own larger one.
+	srv := env.App.HTTP()
 	c.srv = httptest.NewUnstartedServer(srv)
 	// Like production's http.read_timeout (15s), scaled down: uploads must outlast it.
 	c.srv.Config.ReadTimeout = time.Second
@@ -307,6 +278,15 @@ func TestPhotosHTTP(t *testing.T) {
 		t.Fatalf("upload: %d %s", r.status, r.body)
 	}
 
+	// A 3 MiB photo is above the server-wide body limit (http.body_limit, 2M) but within the
+	// upload's own: the operation opts out of the former.
+	mid := append(append([]byte{}, pngBytes...), make([]byte, 3<<20)...)
+	if ct, b := form(t, nil, mid, "image/png"); true {
+		r := c.do(t, "POST", photos, c.courier, ct, b)
+		if r.status != http.StatusCreated {
+			t.Fatalf("3 MiB upload: %d %s", r.status, r.body)
+		}
+	}
 	big := append(append([]byte{}, pngBytes...), make([]byte, orderchat.MaxPhotoBytes)...)
 	photoForm := func(data []byte, claimed string) func() (string, io.Reader) {
 		return func() (string, io.Reader) { return form(t, nil, data, claimed) }
