@@ -3,14 +3,17 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/paotui/paotui/internal/authz"
 	"github.com/paotui/paotui/internal/couriers"
 	"github.com/paotui/paotui/internal/dispatch"
 	"github.com/paotui/paotui/internal/dispatch/solver"
+	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/realtime"
 	"github.com/paotui/paotui/internal/settings"
 	"github.com/paotui/paotui/internal/tracking"
@@ -108,4 +111,36 @@ func (h hallLocator) CourierPosition(ctx context.Context, tenantID int64, courie
 		return nil, err
 	}
 	return &orders.HallPoint{Lng: f.Lng, Lat: f.Lat}, nil
+}
+
+// planLimits applies a tenant's plan limits to new orders, courier approvals and staff seats.
+type planLimits struct {
+	plans *plans.Service
+	authz *authz.Authorizer
+}
+
+func (p planLimits) AllowOrder(ctx context.Context, t *tenancy.Tenant) error {
+	return p.plans.Allow(ctx, t, plans.KindOrdersPerMonth)
+}
+
+func (p planLimits) AllowCourier(ctx context.Context, t *tenancy.Tenant) error {
+	return p.plans.Allow(ctx, t, plans.KindActiveCouriers)
+}
+
+// AllowSeat takes a seat only for someone becoming staff: a staff member given another role
+// keeps the one seat they have.
+func (p planLimits) AllowSeat(ctx context.Context, t *tenancy.Tenant, userID, role string) error {
+	if !slices.Contains(authz.StaffRoles(), role) {
+		return nil
+	}
+	held, err := p.authz.RolesOf(ctx, t, userID)
+	if err != nil {
+		return err
+	}
+	for _, r := range held {
+		if slices.Contains(authz.StaffRoles(), r) {
+			return nil
+		}
+	}
+	return p.plans.Allow(ctx, t, plans.KindStaffSeats)
 }

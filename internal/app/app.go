@@ -150,6 +150,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Orders.WithTrips(a.Couriers, a.Chat)
 	a.Dispatch = dispatch.New(db, dispatchOrders{a.Orders}, dispatchCouriers{a.Tracking}, a.Outbox, a.Live, log)
 	a.Plans = plans.NewService(db, a.Authz)
+	limits := planLimits{plans: a.Plans, authz: a.Authz}
+	a.Orders.WithLimits(limits)
+	a.Couriers.WithLimits(limits)
+	a.Identity.WithSeatCheck(limits.AllowSeat)
 	a.TXT = net.DefaultResolver
 	a.Domains = domains.NewService(db, a.Plans, appTXT{a}, a.Resolver, cfg.BaseDomain, log)
 	return a, nil

@@ -60,6 +60,8 @@ func init() {
 	orders.PaymentProblems = payments.Problems
 	orders.CourierProblems = couriers.Problems
 	orders.PhotoProblems = orderchat.Problems
+	// A plan limit can surface from any operation that creates something it counts.
+	httpx.MapErrors(plans.Problem)
 	dispatch.OrderProblems = append(append(httpx.ProblemTable{}, orders.Problems...), couriers.Problems...)
 }
 

@@ -51,8 +51,20 @@ type Service struct {
 	rdb   redis.UniversalClient
 	log   *slog.Logger
 	now   func() time.Time
-	// positions is optional (WithPositions).
+	// positions and limits are optional (WithPositions, WithLimits).
 	positions Positions
+	limits    Limits
+}
+
+// Limits are the tenant's plan limit on active couriers (the platform's plans implement it).
+type Limits interface {
+	AllowCourier(ctx context.Context, t *tenancy.Tenant) error
+}
+
+// WithLimits makes approving (or reinstating) a courier respect the tenant's plan.
+func (s *Service) WithLimits(l Limits) *Service {
+	s.limits = l
+	return s
 }
 
 // New builds the service. log may be nil.
@@ -334,6 +346,12 @@ func (s *Service) decide(ctx context.Context, t *tenancy.Tenant, d Decision, act
 	reason = strings.TrimSpace(reason)
 	if NeedsReason(d) && reason == "" {
 		return nil, ErrReasonRequired
+	}
+	if (d == Approve || d == Reinstate) && s.limits != nil {
+		// Soft: checked before the decision's transaction, like every plan limit.
+		if err := s.limits.AllowCourier(ctx, t); err != nil {
+			return nil, err
+		}
 	}
 	if utf8.RuneCountInString(reason) > maxReasonRunes {
 		return nil, &InvalidError{Field: "reason", Reason: "must be at most 200 characters"}

@@ -104,8 +104,25 @@ func Register[I, O any](api huma.API, op huma.Operation, access Access, h func(c
 			Description: "Any unique string (e.g. a UUID) per intended payment; a retry with the same key replays the first reply.",
 			Schema:      &huma.Schema{Type: "string", MaxLength: ptr(200)}})
 	}
-	huma.Register(api, op, h)
+	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			for _, m := range errorMappers {
+				err = m(ctx, err)
+			}
+		}
+		return out, err
+	})
 }
+
+// errorMappers turn errors any domain may pass up unchanged (a plan limit hit deep inside an
+// operation) into their problems; see MapErrors.
+var errorMappers []func(context.Context, error) error
+
+// MapErrors adds a mapper every operation's error goes through after the operation's own
+// mapping. A mapper returns err unchanged when it does not know it. Call it at start-up,
+// before any server exists.
+func MapErrors(m func(context.Context, error) error) { errorMappers = append(errorMappers, m) }
 
 func ptr[T any](v T) *T { return &v }
 

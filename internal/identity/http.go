@@ -448,6 +448,11 @@ func (h *httpHandlers) grant(ctx context.Context, in *grantInput) (*grantOutput,
 		if u, created, err = h.svc.FindOrCreateUser(ctx, tx, t, in.Body.Phone, in.Body.Name); err != nil {
 			return err
 		}
+		if h.svc.seatCheck != nil {
+			if err := h.svc.seatCheck(ctx, t, u.ID, role); err != nil {
+				return err
+			}
+		}
 		if err := h.roles.GrantTx(tx, t, u.ID, role); err != nil {
 			return err
 		}

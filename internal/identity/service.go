@@ -26,6 +26,8 @@ type Keyring interface {
 
 // Service signs people in and out. It is safe for concurrent use; one per process.
 type Service struct {
+	// seatCheck, when set, may refuse giving a role to a user (the plan's staff seats).
+	seatCheck func(ctx context.Context, t *tenancy.Tenant, userID, role string) error
 	db   *store.DB
 	rdb  redis.UniversalClient
 	keys Keyring
@@ -433,4 +435,11 @@ func (s *Service) rotateRefresh(tx *gorm.DB, rt refreshTable, token string, now 
 		return nil, err
 	}
 	return r, nil
+}
+
+// WithSeatCheck lets grant-role refuse a role the tenant's plan has no seat for (the wiring
+// passes the platform's plans; identity does not know them).
+func (s *Service) WithSeatCheck(f func(ctx context.Context, t *tenancy.Tenant, userID, role string) error) *Service {
+	s.seatCheck = f
+	return s
 }

@@ -93,6 +93,18 @@ type Service struct {
 	couriers Couriers
 	photos   Photos
 	grabs    grabLines
+	limits   Limits
+}
+
+// Limits are the tenant's plan limits on new orders (the platform's plans implement them).
+type Limits interface {
+	AllowOrder(ctx context.Context, t *tenancy.Tenant) error
+}
+
+// WithLimits makes Create refuse orders past the tenant's plan limit.
+func (s *Service) WithLimits(l Limits) *Service {
+	s.limits = l
+	return s
 }
 
 // New builds the service. signer issues and verifies quote tokens valid for quoteTTL.
@@ -255,6 +267,11 @@ func (s *Service) Quote(ctx context.Context, t *tenancy.Tenant, req QuoteRequest
 // for the same inputs; each token makes one order (creating again with it returns that order
 // to the same student, so a retried request is harmless).
 func (s *Service) Create(ctx context.Context, t *tenancy.Tenant, studentID, token string, req QuoteRequest) (*Order, bool, error) {
+	if s.limits != nil {
+		if err := s.limits.AllowOrder(ctx, t); err != nil {
+			return nil, false, err
+		}
+	}
 	cipher, err := s.keys.For(ctx, t.ID)
 	if err != nil {
 		return nil, false, err
