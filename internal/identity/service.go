@@ -28,13 +28,13 @@ type Keyring interface {
 type Service struct {
 	// seatCheck, when set, may refuse giving a role to a user (the plan's staff seats).
 	seatCheck func(ctx context.Context, t *tenancy.Tenant, userID, role string) error
-	db   *store.DB
-	rdb  redis.UniversalClient
-	keys Keyring
-	sms  Sender
-	cfg  config.Auth
-	log  *slog.Logger
-	now  func() time.Time
+	db        *store.DB
+	rdb       redis.UniversalClient
+	keys      Keyring
+	sms       Sender
+	cfg       config.Auth
+	log       *slog.Logger
+	now       func() time.Time
 
 	master         []byte
 	platformJWTKey []byte
