@@ -144,7 +144,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Live = realtime.NewPublisher(rdb)
 	a.Hub = realtime.NewHub(rdb, log)
-	a.Tracking = tracking.New(rdb, db, tracking.Options{Log: log})
+	a.Tracking = tracking.New(rdb, db, tracking.Options{MinInterval: cfg.Tracking.PingInterval, Log: log})
 	a.Couriers.WithPositions(a.Tracking)
 	a.Chat = orderchat.New(db, a.Keys, a.Files, chatOrders{a.Orders}, chatLive{a.Live}, log, orderchat.WithAuthorizer(a.Authz))
 	a.Orders.WithTrips(a.Couriers, a.Chat)

@@ -245,7 +245,8 @@ var pickupPoint = flowPoint{Lng: 114.365, Lat: 30.53041}
 // couriers: the demo campus's two, and one who applies and is approved over HTTP.
 func newTripFlow(t *testing.T) *tripFlow {
 	t.Helper()
-	e := newErrandEnv(t)
+	// Pings every 300 ms instead of production's 2 s keep the test short.
+	e := newErrandEnv(t, "PAOTUI_TRACKING_PING_INTERVAL=300ms")
 	f := &tripFlow{errandEnv: e, photo: pngPhoto(t), dispatchedFrom: map[*flowCourier]flowPoint{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	workerDone := make(chan error, 1)
@@ -278,7 +279,7 @@ func newTripFlow(t *testing.T) *tripFlow {
 // interval since their last ping has passed (a faster ping is refused, see the refusal test).
 func (f *tripFlow) ping(t *testing.T, c *flowCourier) flowPoint {
 	t.Helper()
-	if wait := tracking.DefaultMinInterval + 200*time.Millisecond - time.Since(c.lastPing); wait > 0 {
+	if wait := f.App.Cfg.Tracking.PingInterval + 100*time.Millisecond - time.Since(c.lastPing); wait > 0 {
 		time.Sleep(wait)
 	}
 	c.pings++

@@ -50,10 +50,18 @@ type Config struct {
 	Migrate    Migrate  `koanf:"migrate"`
 	Jobs       Jobs     `koanf:"jobs"`
 	Orders     Orders   `koanf:"orders"`
+	Tracking   Tracking `koanf:"tracking"`
 	Stripe     Stripe   `koanf:"stripe"`
 	Storage    Storage  `koanf:"storage"`
 }
 
+// Tracking tunes courier position pings.
+type Tracking struct {
+	// PingInterval is the shortest time between two accepted pings of one courier.
+	PingInterval time.Duration `koanf:"ping_interval"`
+}
+
+// Orders tunes the errand flow.
 type Orders struct {
 	QuoteTTL time.Duration `koanf:"quote_ttl"`
 }
@@ -293,6 +301,9 @@ func (c *Config) Validate() error {
 	positive("jobs.outbox_poll_interval", c.Jobs.OutboxPollInterval)
 	positive("jobs.outbox_retention", c.Jobs.OutboxRetention)
 	atLeast("jobs.max_retry", c.Jobs.MaxRetry, 0)
+	if c.Tracking.PingInterval < 100*time.Millisecond || c.Tracking.PingInterval > time.Minute {
+		bad("tracking.ping_interval", "must be between 100ms and 1m, got %s", c.Tracking.PingInterval)
+	}
 	if c.Orders.QuoteTTL < time.Minute || c.Orders.QuoteTTL > 24*time.Hour {
 		bad("orders.quote_ttl", "must be between 1m and 24h, got %s", c.Orders.QuoteTTL)
 	}

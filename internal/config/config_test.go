@@ -55,6 +55,7 @@ func TestInvalidConfigNamesKey(t *testing.T) {
 		{"bad duration", "PAOTUI_AUTH_ACCESS_TTL=-1s", "auth.access_ttl"},
 		{"zero concurrency", "PAOTUI_MIGRATE_CONCURRENCY=0", "migrate.concurrency"},
 		{"unknown sms driver", "PAOTUI_SMS_DRIVER=carrier-pigeon", "sms.driver"},
+		{"ping interval too short", "PAOTUI_TRACKING_PING_INTERVAL=10ms", "tracking.ping_interval"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
