@@ -83,7 +83,7 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	domains.RegisterHTTP(srv.API, a.Domains)
 	admin.RegisterHTTP(srv.API, admin.New(a.DB, a.Registry, a.Resolver, a.Plans, a.Log).WithProvisioning(a.Provision))
 	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
-	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver))
+	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver).WithFiles(a.Files))
 	signup.RegisterHTTP(srv.API, a.Registry)
 	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
 	payments.RegisterWalletHTTP(srv.API, a.Payments)

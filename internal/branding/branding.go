@@ -17,6 +17,7 @@ import (
 	"github.com/paotui/paotui/internal/audit"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/storage"
 	"github.com/paotui/paotui/internal/store"
 )
 
@@ -25,7 +26,7 @@ type Branding struct {
 	Name         string `json:"name" minLength:"1" maxLength:"100"`
 	PrimaryColor string `json:"primaryColor" pattern:"^#[0-9a-fA-F]{6}$" example:"#1677ff"`
 	AccentColor  string `json:"accentColor" pattern:"^#[0-9a-fA-F]{6}$" example:"#ff7a00"`
-	LogoURL      string `json:"logoUrl,omitempty" maxLength:"500" doc:"https URL of the logo (uploads arrive with the platform tier)."`
+	LogoURL      string `json:"logoUrl,omitempty" maxLength:"500" doc:"https URL of the logo, or the uploaded logo (upload-logo)."`
 	ServicePhone string `json:"servicePhone,omitempty" maxLength:"20" doc:"The team's public service number."`
 	Announcement string `json:"announcement,omitempty" maxLength:"300"`
 }
@@ -54,10 +55,10 @@ func (b *Branding) validate() error {
 	if !colour.MatchString(b.PrimaryColor) || !colour.MatchString(b.AccentColor) {
 		return fmt.Errorf("%w: colours must look like #1677ff", ErrInvalid)
 	}
-	if b.LogoURL != "" {
+	if b.LogoURL != "" && !isUploadedLogo(b.LogoURL) {
 		u, err := url.Parse(b.LogoURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return fmt.Errorf("%w: logoUrl must be an https URL", ErrInvalid)
+			return fmt.Errorf("%w: logoUrl must be an https URL (or the uploaded logo)", ErrInvalid)
 		}
 	}
 	if b.ServicePhone != "" && !phone.MatchString(b.ServicePhone) {
@@ -71,6 +72,7 @@ type Service struct {
 	db       *store.DB
 	reg      *tenancy.Registry
 	resolver *tenancy.Resolver
+	files    storage.Store // uploaded logos (WithFiles)
 }
 
 // NewService wires the branding service.
@@ -151,6 +153,7 @@ func RegisterHTTP(api huma.API, s *Service) {
 			}
 			return &viewOutput{Body: v}, nil
 		})
+	registerLogo(api, s, public)
 	httpx.Register(api, huma.Operation{OperationID: "update-branding", Method: http.MethodPut, Path: "/api/v1/admin/branding", Tags: []string{"branding"},
 		Summary: "Change the service's display name, colours, logo URL, service phone and announcement"},
 		httpx.Perm(httpx.ScopeTenant, "settings:write"), func(ctx context.Context, in *updateInput) (*viewOutput, error) {
