@@ -133,6 +133,16 @@ func TestSuspendedTenantIsRefusedAndResumes(t *testing.T) {
 	if _, err := env.App.SetTenantStatus(ctx, "gamma", tenancy.StatusProvisioning, "", "test"); err == nil {
 		t.Fatal("active -> provisioning must be refused")
 	}
+	// "Resuming" a tenant whose provisioning has not finished would skip its schema and owner.
+	if _, err := env.App.Provision.Register(ctx, provision.Request{Slug: "delta", Name: "Delta", OwnerPhone: "13800000009"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.SetTenantStatus(ctx, "delta", tenancy.StatusActive, "", "test"); err == nil {
+		t.Fatal("provisioning -> active by an operator must be refused")
+	}
+	if d, err := env.App.Registry.BySlug(ctx, "delta"); err != nil || d.Status != tenancy.StatusProvisioning {
+		t.Fatalf("delta after the refused resume: %+v, %v", d, err)
+	}
 }
 
 // Bad input of every kind gets a 4xx problem with a code, never a 500.

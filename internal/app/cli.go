@@ -283,6 +283,11 @@ func (a *App) SetTenantStatus(ctx context.Context, slug string, to tenancy.Statu
 	if err != nil {
 		return nil, fmt.Errorf("tenant %q: %w", slug, err)
 	}
+	if to == tenancy.StatusActive && t.Status == tenancy.StatusProvisioning {
+		// The registry allows provisioning → active (the provisioning job's last step); an
+		// operator must not skip the job's work by "resuming".
+		return nil, fmt.Errorf("tenant %q is still provisioning; run `paotui tenant create %s` again to finish it", slug, slug)
+	}
 	var out *tenancy.Tenant
 	err = a.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if out, err = a.Registry.SetStatus(tx, t.ID, to, reason); err != nil {
