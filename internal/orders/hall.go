@@ -11,6 +11,7 @@ import (
 	"github.com/paotui/paotui/internal/ledger"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/pricing"
+	"github.com/paotui/paotui/internal/settings"
 )
 
 // HallPoint is a courier's position for the hall.
@@ -76,6 +77,10 @@ const rewardSQL = `((total - tip) * courier_share_bp / 10000 + tip + CASE
 // without an extension.
 const metresPerDegree = 111_195.0
 
+// hallColumns are what a hall entry is made of (hallRow).
+const hallColumns = `id, number, task_type, pickup_name, pickup_lng, pickup_lat, dropoff_name, distance_m, total, tip,
+	courier_share_bp, size, minutes, window_start, window_end, paid_at`
+
 type hallRow struct {
 	ID             string
 	Number         int64
@@ -110,7 +115,7 @@ func (s *Service) TaskHall(ctx context.Context, t *tenancy.Tenant, courierID str
 		if err := s.couriers.CheckApproved(tx, courierID); err != nil {
 			return err
 		}
-		b, err := dispatchRules(tx)
+		b, err := settings.Load(tx)
 		if err != nil {
 			return err
 		}
@@ -150,8 +155,7 @@ func (s *Service) TaskHall(ctx context.Context, t *tenancy.Tenant, courierID str
 		}
 		var rows []hallRow
 		err = tx.Table("orders").
-			Select(`id, number, task_type, pickup_name, pickup_lng, pickup_lat, dropoff_name, distance_m, total, tip,
-				courier_share_bp, size, minutes, window_start, window_end, paid_at, `+away+` AS away`, awayArgs...).
+			Select(hallColumns+", "+away+" AS away", awayArgs...).
 			Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Scan(&rows).Error
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"github.com/paotui/paotui/internal/jobs"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/realtime"
+	"github.com/paotui/paotui/internal/settings"
 )
 
 // LivePublisher publishes replayable live events (realtime.Publisher).
@@ -197,13 +198,12 @@ func (s *Service) publishEvent(ctx context.Context, tx *gorm.DB, t *tenancy.Tena
 
 // hallItem is the order's hall entry if it is open now.
 func (s *Service) hallItem(tx *gorm.DB, orderID string) (*HallItem, error) {
-	b, err := dispatchRules(tx)
+	b, err := settings.Load(tx)
 	if err != nil {
 		return nil, err
 	}
 	var rows []hallRow
-	if err := tx.Table("orders").Select(`id, number, task_type, pickup_name, pickup_lng, pickup_lat, dropoff_name, distance_m,
-		total, tip, courier_share_bp, size, minutes, window_start, window_end, paid_at`).
+	if err := tx.Table("orders").Select(hallColumns).
 		Where("id = ? AND status = 'awaiting_courier'", orderID).Scan(&rows).Error; err != nil {
 		return nil, err
 	}

@@ -59,9 +59,6 @@ func (s *Service) WithTrips(c Couriers, p Photos) *Service {
 	return s
 }
 
-// dispatchRules are the settings one courier decision needs.
-func dispatchRules(tx *gorm.DB) (settings.Business, error) { return settings.Load(tx) }
-
 // take is the single conditional update that gives an order waiting for a courier to
 // courierID: it succeeds only if the order is still waiting, (in hybrid mode) still inside its
 // grab window, and the courier carries fewer than max orders. The courier's profile row must
@@ -205,7 +202,7 @@ func (s *Service) grab(ctx context.Context, t *tenancy.Tenant, courierID, orderI
 	}
 	var out *Order
 	err = s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
-		b, err := dispatchRules(tx)
+		b, err := settings.Load(tx)
 		if err != nil {
 			return err
 		}
@@ -261,7 +258,7 @@ func (s *Service) AssignTx(tx *gorm.DB, t *tenancy.Tenant, orderID, courierID st
 	if _, err := uuid.Parse(orderID); err != nil {
 		return ErrNotFound
 	}
-	b, err := dispatchRules(tx)
+	b, err := settings.Load(tx)
 	if err != nil {
 		return err
 	}
@@ -310,7 +307,7 @@ func (s *Service) Assign(ctx context.Context, t *tenancy.Tenant, staffID, orderI
 
 // reassign moves a taken order (locked) to another courier, keeping its status.
 func (s *Service) reassign(tx *gorm.DB, t *tenancy.Tenant, r *row, staffID, courierID, reason string, now time.Time) error {
-	b, err := dispatchRules(tx)
+	b, err := settings.Load(tx)
 	if err != nil {
 		return err
 	}
@@ -419,7 +416,7 @@ func (s *Service) Deliver(ctx context.Context, t *tenancy.Tenant, courierID, ord
 		if _, err := Next(r.Status, EventDeliver, ActorCourier); err != nil {
 			return err
 		}
-		b, err := dispatchRules(tx)
+		b, err := settings.Load(tx)
 		if err != nil {
 			return err
 		}
@@ -462,12 +459,10 @@ func (s *Service) Deliver(ctx context.Context, t *tenancy.Tenant, courierID, ord
 		if err := s.couriers.Touch(tx, courierID, now); err != nil {
 			return err
 		}
-		rules, err := loadRules(tx)
-		if err != nil {
-			return err
-		}
+		// Stored durations are validated on save; b was read above for the photo rule.
+		autoConfirm, _ := time.ParseDuration(b.AutoConfirmAfter)
 		return s.outbox.Add(tx, jobs.Message{TenantID: t.ID, Type: TaskAutoConfirm, Data: orderRef{OrderID: r.ID},
-			ProcessAt: now.Add(rules.AutoConfirmAfter).Add(time.Second)})
+			ProcessAt: now.Add(autoConfirm).Add(time.Second)})
 	})
 	if err != nil {
 		return nil, err
