@@ -130,14 +130,62 @@ func (r *Registry) Schemas(ctx context.Context) ([]string, error) {
 
 // allowed lists the lifecycle: provisioning -> active <-> suspended, any -> deleted.
 var allowed = map[Status][]Status{
-	StatusProvisioning: {StatusActive, StatusDeleted},
+	// provisioning -> suspended: provisioned, but held until its subscription's checkout completes.
+	StatusProvisioning: {StatusActive, StatusSuspended, StatusDeleted},
 	StatusActive:       {StatusSuspended, StatusDeleted},
 	StatusSuspended:    {StatusActive, StatusDeleted},
 }
 
 // SetStatus moves a tenant along its lifecycle inside tx; the same status again is a no-op.
-// It returns the tenant as updated.
+// Suspending this way is a platform hold and resuming lifts any hold (see Hold and Release for
+// the other holders). It returns the tenant as updated.
 func (r *Registry) SetStatus(tx *gorm.DB, id int64, to Status, reason string) (*Tenant, error) {
+	t, err := r.lock(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status == to {
+		return t, nil
+	}
+	hold := HoldNone
+	if to == StatusSuspended {
+		hold = HoldPlatform
+	}
+	return r.move(tx, t, to, hold, reason)
+}
+
+// Hold suspends tenant id on behalf of h inside tx. An active (or still provisioning) tenant is
+// suspended; a suspended one takes h only when h is stronger than its current hold, so billing
+// never downgrades a platform suspension. A deleted tenant is ErrBadTransition.
+func (r *Registry) Hold(tx *gorm.DB, id int64, h Hold, reason string) (*Tenant, error) {
+	if holdRank[h] == 0 {
+		return nil, fmt.Errorf("tenancy: unknown hold %q", h)
+	}
+	t, err := r.lock(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status == StatusSuspended && holdRank[h] <= holdRank[t.Hold] {
+		return t, nil
+	}
+	return r.move(tx, t, StatusSuspended, h, reason)
+}
+
+// Release lifts h's suspension of tenant id inside tx: a tenant suspended by h (or, for
+// HoldPlatform, by anyone) becomes active. A tenant held by another holder, or not suspended,
+// is returned unchanged; callers compare the returned status.
+func (r *Registry) Release(tx *gorm.DB, id int64, h Hold, reason string) (*Tenant, error) {
+	t, err := r.lock(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != StatusSuspended || (h != HoldPlatform && t.Hold != h) {
+		return t, nil
+	}
+	return r.move(tx, t, StatusActive, HoldNone, reason)
+}
+
+func (r *Registry) lock(tx *gorm.DB, id int64) (*Tenant, error) {
 	var t Tenant
 	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&t).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -145,23 +193,32 @@ func (r *Registry) SetStatus(tx *gorm.DB, id int64, to Status, reason string) (*
 		}
 		return nil, err
 	}
-	if t.Status == to {
-		return &t, nil
-	}
-	ok := false
-	for _, s := range allowed[t.Status] {
-		ok = ok || s == to
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: %s -> %s", ErrBadTransition, t.Status, to)
+	return &t, nil
+}
+
+// move writes status, hold and reason after checking the lifecycle allows the move. Leaving
+// the deletion hold clears the scheduled deletion.
+func (r *Registry) move(tx *gorm.DB, t *Tenant, to Status, h Hold, reason string) (*Tenant, error) {
+	if t.Status != to {
+		ok := false
+		for _, s := range allowed[t.Status] {
+			ok = ok || s == to
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: %s -> %s", ErrBadTransition, t.Status, to)
+		}
 	}
 	now := time.Now().UTC()
-	if err := tx.Model(&Tenant{}).Where("id = ?", id).
-		Updates(map[string]any{"status": to, "status_reason": reason, "updated_at": now}).Error; err != nil {
+	set := map[string]any{"status": to, "hold": h, "status_reason": reason, "updated_at": now}
+	if h != HoldDeletion && to != StatusDeleted {
+		set["delete_after"] = nil
+		t.DeleteAfter = nil
+	}
+	if err := tx.Model(&Tenant{}).Where("id = ?", t.ID).Updates(set).Error; err != nil {
 		return nil, err
 	}
-	t.Status, t.StatusReason, t.UpdatedAt = to, reason, now
-	return &t, nil
+	t.Status, t.Hold, t.StatusReason, t.UpdatedAt = to, h, reason, now
+	return t, nil
 }
 
 func escapeLike(s string) string {
