@@ -52,7 +52,26 @@ type Config struct {
 	Orders     Orders   `koanf:"orders"`
 	Tracking   Tracking `koanf:"tracking"`
 	Stripe     Stripe   `koanf:"stripe"`
+	Billing    Billing  `koanf:"billing"`
+	Signup     Signup   `koanf:"signup"`
 	Storage    Storage  `koanf:"storage"`
+}
+
+// Billing tunes the platform's subscription billing (Stripe Billing through the same account
+// as stripe.secret_key).
+type Billing struct {
+	// WebhookSecret signs the billing webhook endpoint (whsec_...), separate from payments'.
+	WebhookSecret Secret `koanf:"webhook_secret"`
+	// GracePeriod is how long a past-due tenant keeps working before it is suspended.
+	GracePeriod time.Duration `koanf:"grace_period"`
+	// UsageReportInterval is how often metered usage is sent to Stripe.
+	UsageReportInterval time.Duration `koanf:"usage_report_interval"`
+}
+
+// Signup limits self-serve signups on the base host.
+type Signup struct {
+	PerIPPerHour   int `koanf:"per_ip_per_hour"`
+	PerPhonePerDay int `koanf:"per_phone_per_day"`
 }
 
 // Tracking tunes courier position pings.
@@ -134,6 +153,8 @@ type Auth struct {
 	SMSPerPhonePerHour  int           `koanf:"sms_per_phone_per_hour"`
 	SMSPerIPPerHour     int           `koanf:"sms_per_ip_per_hour"`
 	LoginFailuresPer15m int           `koanf:"login_failures_per_15m"`
+	// ImpersonationTTL is the longest a platform admin's support session as a tenant admin lasts.
+	ImpersonationTTL time.Duration `koanf:"impersonation_ttl"`
 }
 
 type SMS struct {
@@ -143,6 +164,11 @@ type SMS struct {
 type Tenancy struct {
 	CacheTTL      time.Duration `koanf:"cache_ttl"`
 	ReservedExtra string        `koanf:"reserved_extra"`
+	// DeletionGrace is how long a tenant whose deletion was requested stays suspended (and can
+	// be restored by a platform admin) before its schema is dropped.
+	DeletionGrace time.Duration `koanf:"deletion_grace"`
+	// ExportTTL is how long a finished data export can be downloaded.
+	ExportTTL time.Duration `koanf:"export_ttl"`
 }
 
 type Migrate struct {
@@ -295,6 +321,13 @@ func (c *Config) Validate() error {
 		bad("sms.driver", "unknown driver %q (available: log)", c.SMS.Driver)
 	}
 	positive("tenancy.cache_ttl", c.Tenancy.CacheTTL)
+	positive("tenancy.deletion_grace", c.Tenancy.DeletionGrace)
+	positive("tenancy.export_ttl", c.Tenancy.ExportTTL)
+	positive("auth.impersonation_ttl", c.Auth.ImpersonationTTL)
+	positive("billing.grace_period", c.Billing.GracePeriod)
+	positive("billing.usage_report_interval", c.Billing.UsageReportInterval)
+	atLeast("signup.per_ip_per_hour", c.Signup.PerIPPerHour, 1)
+	atLeast("signup.per_phone_per_day", c.Signup.PerPhonePerDay, 1)
 	atLeast("migrate.concurrency", c.Migrate.Concurrency, 1)
 	atLeast("jobs.concurrency", c.Jobs.Concurrency, 1)
 	atLeast("jobs.per_tenant_concurrency", c.Jobs.PerTenantConcurrency, 1)
