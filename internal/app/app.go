@@ -24,9 +24,11 @@ import (
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/pii"
+	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/domains"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/provision"
+	"github.com/paotui/paotui/internal/platform/signup"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/pricing"
 	"github.com/paotui/paotui/internal/realtime"
@@ -58,6 +60,8 @@ type App struct {
 	Files     storage.Store
 	Chat      *orderchat.Service
 	Plans     *plans.Service
+	Billing   *billing.Service
+	Signup    *signup.Service
 	Domains   *domains.Service
 	Live      *realtime.Publisher
 	Hub       *realtime.Hub
@@ -156,6 +160,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Identity.WithSeatCheck(limits.AllowSeat)
 	a.TXT = net.DefaultResolver
 	a.Domains = domains.NewService(db, a.Plans, appTXT{a}, a.Resolver, cfg.BaseDomain, log)
+	var billingStripe billing.Stripe
+	if key := cfg.Stripe.SecretKey.Reveal(); key != "" {
+		billingStripe = billing.NewStripe(key, cfg.Stripe.APIURL)
+	}
+	a.Billing = billing.New(db, a.Registry, a.Resolver, a.Plans, billingStripe, a.Outbox,
+		billing.Config{GracePeriod: cfg.Billing.GracePeriod, URL: cfg.PublicURL, BaseDomain: cfg.BaseDomain}, log)
+	a.Provision.WithGate(a.Billing)
+	a.Signup = signup.New(db, a.Registry, a.Provision, a.Plans, a.Billing, a.Identity, rdb,
+		signup.Limits{PerIPPerHour: cfg.Signup.PerIPPerHour, PerPhonePerDay: cfg.Signup.PerPhonePerDay},
+		deriveKey(master, "paotui:signup:limits"), cfg.PublicURL, cfg.BaseDomain, log)
 	return a, nil
 }
 

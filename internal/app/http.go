@@ -20,6 +20,7 @@ import (
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/places"
 	"github.com/paotui/paotui/internal/platform/admin"
+	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/domains"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/signup"
@@ -84,7 +85,8 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	admin.RegisterHTTP(srv.API, admin.New(a.DB, a.Registry, a.Resolver, a.Plans, a.Log).WithProvisioning(a.Provision))
 	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
 	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver).WithFiles(a.Files))
-	signup.RegisterHTTP(srv.API, a.Registry)
+	signup.RegisterHTTP(srv.API, a.Registry, a.Signup)
+	billing.RegisterHTTP(srv.API, a.Billing, a.Cfg.Billing.WebhookSecret.Reveal())
 	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
 	payments.RegisterWalletHTTP(srv.API, a.Payments)
 	a.registerPlatformOps(srv.API)

@@ -17,6 +17,7 @@ import (
 	"github.com/paotui/paotui/internal/jobs"
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
+	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/tracking"
@@ -79,6 +80,10 @@ func (a *App) registerJobs(srv *jobs.Server, client *asynq.Client) {
 	srv.Handle(dispatch.TaskBatch, a.Dispatch.HandleBatch)
 	srv.Handle(dispatch.TaskExpireOffer, a.Dispatch.HandleExpireOffer)
 	srv.Handle(payments.TaskStripeEvent, a.Payments.HandleStripeEvent)
+	srv.Handle(billing.TaskSetup, a.Billing.HandleSetup)
+	srv.Handle(billing.TaskEvent, a.Billing.HandleEvent)
+	srv.Handle(billing.TaskGrace, a.Billing.HandleGrace)
+	srv.Handle(billing.TaskReportUsage, a.Billing.HandleReportUsage)
 	srv.Handle(payments.TaskSucceeded, a.Orders.HandlePaymentSucceeded)
 	srv.Handle(idempotency.TaskPrune, a.Idem.HandlePrune(activeTenants{a.Registry}))
 }
@@ -115,6 +120,21 @@ func (a *App) registerPeriodic(s *jobs.Scheduler) error {
 		return err
 	}
 	if err := s.Register(dispatch.TickSpec(), tick, asynq.Queue("critical")); err != nil {
+		return err
+	}
+	grace, err := jobs.NewTask(billing.TaskGrace, 0, nil)
+	if err != nil {
+		return err
+	}
+	// Each grace period schedules its own check; this catches any that was lost.
+	if err := s.Register("@every 1m", grace, asynq.Queue("default")); err != nil {
+		return err
+	}
+	usage, err := jobs.NewTask(billing.TaskReportUsage, 0, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.Register("@every "+a.Cfg.Billing.UsageReportInterval.String(), usage, asynq.Queue("low")); err != nil {
 		return err
 	}
 	return s.Register("@every 1h", prune, asynq.Queue("low"))

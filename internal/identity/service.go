@@ -111,11 +111,16 @@ var errNoPassword = errors.New("user has no password")
 // last code (LimitResend), or the hourly cap of the client's address or of the phone spent.
 // The phone does not have to belong to a user yet: first login creates the user.
 func (s *Service) SendCode(ctx context.Context, t *tenancy.Tenant, phone, ip string) (time.Duration, error) {
+	return s.sendCode(ctx, s.tenantRedis(t.ID), phone, ip)
+}
+
+// sendCode sends a login code to phone under k's key space, charging the resend gap and the
+// hourly allowances of the phone and the client address.
+func (s *Service) sendCode(ctx context.Context, k redisKeys, phone, ip string) (time.Duration, error) {
 	p, err := pii.NormalizePhone(phone)
 	if err != nil {
 		return 0, err
 	}
-	k := s.tenantRedis(t.ID)
 	resend := k.resend(p)
 	if err := s.gap(ctx, resend, s.cfg.SMSResendInterval); err != nil {
 		return 0, err

@@ -238,7 +238,7 @@ func (s *Service) TopupByStaff(tx *gorm.DB, userID string, amount ledger.Money, 
 //
 // The Stripe call is made inside tx, keyed by the payment id: a caller's retry never creates a
 // second intent, and the order lock is held for the length of one API call (the timeout is
-// stripeTimeout). If tx then rolls back, the intent stays at Stripe unused.
+// stripeapi.Timeout). If tx then rolls back, the intent stays at Stripe unused.
 //
 // With an idemKey, a retry returns the same payment and client secret (read back from Stripe).
 // Errors: ErrStripeDisabled, ErrMethodNotAllowed (per the tenant's "payments" settings),

@@ -3,11 +3,11 @@ package payments
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+
+	"github.com/paotui/paotui/internal/stripeapi"
 )
 
 // Stripe is what payments needs of the Stripe API. NewStripeClient is the real one; tests fake
@@ -60,33 +60,12 @@ type StripeRefund struct {
 	Metadata map[string]string
 }
 
-// stripeTimeout bounds one Stripe API call (with its retries): StartStripe and Refund make
-// their call inside the caller's transaction.
-const stripeTimeout = 20 * time.Second
-
 type stripeClient struct{ api *client.API }
 
-// NewStripeClient returns the Stripe API client for secretKey. apiURL "" is Stripe itself;
-// anything else (http://127.0.0.1:12111) is stripe-mock or another stand-in. The client
-// speaks stripe.APIVersion (2023-10-16), the version webhook endpoints must be pinned to.
+// NewStripeClient returns the Stripe API client for secretKey; apiURL "" is Stripe itself,
+// anything else stripe-mock or another stand-in (see stripeapi.New).
 func NewStripeClient(secretKey, apiURL string) Stripe {
-	backend := func(typ stripe.SupportedBackend, url string) stripe.Backend {
-		cfg := &stripe.BackendConfig{
-			HTTPClient:        &http.Client{Timeout: stripeTimeout},
-			LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull}, // errors are returned and logged by the caller
-			MaxNetworkRetries: stripe.Int64(2),
-		}
-		if url != "" {
-			cfg.URL = stripe.String(url)
-		}
-		return stripe.GetBackendWithConfig(typ, cfg)
-	}
-	backends := &stripe.Backends{
-		API:     backend(stripe.APIBackend, apiURL),
-		Connect: backend(stripe.ConnectBackend, apiURL),
-		Uploads: backend(stripe.UploadsBackend, apiURL),
-	}
-	return &stripeClient{api: client.New(secretKey, backends)}
+	return &stripeClient{api: stripeapi.New(secretKey, apiURL)}
 }
 
 func (c *stripeClient) CreateIntent(ctx context.Context, p IntentParams) (Intent, error) {

@@ -23,6 +23,7 @@ CREATE TABLE public.subscriptions (
     stripe_subscription_id text UNIQUE,
     checkout_session_id    text UNIQUE,
     checkout_url           text        NOT NULL DEFAULT '',
+    licensed_item_id       text,
     metered_item_id        text,
     trial_end              timestamptz,
     current_period_start   timestamptz,

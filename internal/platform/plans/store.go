@@ -225,3 +225,30 @@ func tenantPlanID(tx *gorm.DB, id int64, lock bool) (slug, planID string, err er
 	}
 	return rows[0].Slug, rows[0].PlanID, nil
 }
+
+// GetIn reads plan id inside tx (for callers composing a control-plane transaction).
+func GetIn(tx *gorm.DB, id string) (Plan, error) { return getPlan(tx, id, false) }
+
+// ForPrice returns the plan one of whose Stripe prices is price, and which of them it is
+// ("monthly", "yearly" or "metered"). Errors: ErrPlanNotFound.
+func ForPrice(tx *gorm.DB, price string) (Plan, string, error) {
+	var ids []string
+	if err := tx.Raw(`SELECT id FROM public.plans WHERE ? IN (monthly_price_id, yearly_price_id, metered_price_id) LIMIT 1`,
+		price).Scan(&ids).Error; err != nil {
+		return Plan{}, "", err
+	}
+	if len(ids) == 0 {
+		return Plan{}, "", ErrPlanNotFound
+	}
+	p, err := getPlan(tx, ids[0], false)
+	if err != nil {
+		return Plan{}, "", err
+	}
+	switch price {
+	case p.Prices.Monthly:
+		return p, "monthly", nil
+	case p.Prices.Yearly:
+		return p, "yearly", nil
+	}
+	return p, "metered", nil
+}

@@ -30,13 +30,20 @@ func CountOrdersThisMonth(tx *gorm.DB, now time.Time) (int64, time.Time, error) 
 		return 0, time.Time{}, err
 	}
 	since := MonthStart(now, loc)
+	n, err := CountOrdersSince(tx, since)
+	return n, since, err
+}
+
+// CountOrdersSince counts the orders created since since that count as usage (see
+// CountOrdersThisMonth); metered billing counts them per Stripe billing period.
+func CountOrdersSince(tx *gorm.DB, since time.Time) (int64, error) {
 	var n int64
-	err = tx.Raw(`SELECT count(*) FROM orders WHERE created_at >= ?
+	err := tx.Raw(`SELECT count(*) FROM orders WHERE created_at >= ?
 		AND status <> 'expired' AND NOT (status = 'cancelled' AND paid_at IS NULL)`, since.UTC()).Scan(&n).Error
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("count orders this month: %w", err)
+		return 0, fmt.Errorf("count orders: %w", err)
 	}
-	return n, since, nil
+	return n, nil
 }
 
 // CountActiveCouriers counts approved couriers. Pending, rejected and suspended profiles do

@@ -66,6 +66,7 @@ type Service struct {
 	users    Users
 	roles    Roles
 	couriers CourierSeeder
+	gate     Gate
 	log      *slog.Logger
 }
 
@@ -88,6 +89,21 @@ type Request struct {
 	OwnerPhone string
 	OwnerName  string
 	Blueprint  string // default "default"
+	// Attach, when set, runs inside the transaction that registers the tenant, so records that
+	// belong with it (a signup, its subscription) exist before provisioning can start.
+	Attach func(tx *gorm.DB, t *tenancy.Tenant) error
+}
+
+// Gate decides how a provisioned tenant starts: active, or held (billing holds a tenant whose
+// subscription's checkout is not complete).
+type Gate interface {
+	InitialHold(tx *gorm.DB, tenantID int64) (tenancy.Hold, string, error)
+}
+
+// WithGate makes provisioning ask g how each tenant starts.
+func (s *Service) WithGate(g Gate) *Service {
+	s.gate = g
+	return s
 }
 
 // Progress is a provisioning's visible state.
@@ -144,7 +160,13 @@ func (s *Service) Register(ctx context.Context, req Request) (*tenancy.Tenant, e
 		if t, err = s.reg.Insert(tx, req.Slug, req.Name); err != nil {
 			return err
 		}
-		return s.keys.CreateKeys(tx, t.ID)
+		if err := s.keys.CreateKeys(tx, t.ID); err != nil {
+			return err
+		}
+		if req.Attach != nil {
+			return req.Attach(tx, t)
+		}
+		return nil
 	})
 	if errors.Is(err, tenancy.ErrSlugTaken) {
 		existing, _ := s.reg.BySlug(ctx, req.Slug)
@@ -293,7 +315,19 @@ func (s *Service) Provision(ctx context.Context, id int64) (err error) {
 		return err
 	}
 	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := s.reg.SetStatus(tx, id, tenancy.StatusActive, ""); err != nil {
+		var err error
+		hold, why := tenancy.HoldNone, ""
+		if s.gate != nil {
+			if hold, why, err = s.gate.InitialHold(tx, id); err != nil {
+				return err
+			}
+		}
+		if hold != tenancy.HoldNone {
+			_, err = s.reg.Hold(tx, id, hold, why)
+		} else {
+			_, err = s.reg.SetStatus(tx, id, tenancy.StatusActive, "")
+		}
+		if err != nil {
 			return err
 		}
 		now := time.Now().UTC()

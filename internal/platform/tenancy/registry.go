@@ -79,6 +79,11 @@ func (r *Registry) ByDomain(ctx context.Context, domain string) (*Tenant, error)
 		Where("id = (SELECT tenant_id FROM public.tenant_domains WHERE domain = ? AND verified_at IS NOT NULL)", domain))
 }
 
+// ByIDTx reads tenant id inside tx.
+func (r *Registry) ByIDTx(tx *gorm.DB, id int64) (*Tenant, error) {
+	return r.first(tx.Where("id = ?", id))
+}
+
 func (r *Registry) first(q *gorm.DB) (*Tenant, error) {
 	var t Tenant
 	err := q.Take(&t).Error
