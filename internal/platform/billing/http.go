@@ -18,7 +18,7 @@ import (
 var Problems = httpx.ProblemTable{
 	httpx.Rule(ErrBadSignature, http.StatusBadRequest, "stripe_signature_invalid", "the Stripe-Signature header does not verify"),
 	httpx.Rule(ErrBadEvent, http.StatusBadRequest, "stripe_event_invalid", "the body is not a Stripe event of the expected API version"),
-	httpx.Rule(ErrNotConfigured, http.StatusServiceUnavailable, "billing_not_configured", "paid plans are not available on this platform yet"),
+	httpx.Rule(ErrNotConfigured, http.StatusConflict, "billing_not_configured", "paid plans are not available on this platform yet"),
 	httpx.Rule(ErrNotPurchasable, http.StatusConflict, "plan_not_purchasable", "this plan cannot be bought for this billing interval yet"),
 	httpx.Rule(ErrNoSubscription, http.StatusNotFound, "subscription_not_found", "this team has no subscription"),
 	httpx.Rule(ErrNoCustomer, http.StatusConflict, "billing_no_customer", "nothing has been billed yet, so there is no billing portal"),
@@ -146,7 +146,7 @@ func RegisterHTTP(api huma.API, s *Service, webhookSecret string) {
 		Summary: "Upgrade or downgrade the team's plan",
 		Description: "A paid subscription changes at once with Stripe's proration; from a free plan a Checkout session opens " +
 			"(checkoutUrl) and the plan changes when it is paid. A plan whose limits the team already exceeds is refused.",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable},
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusBadGateway},
 	}, write, func(ctx context.Context, in *changePlanInput) (*viewOutput, error) {
 		p, _ := httpx.PrincipalFrom(ctx)
 		v, err := s.ChangePlan(ctx, httpx.HostFrom(ctx).Tenant, in.Body.PlanID, in.Body.Interval, p.Actor())
@@ -158,7 +158,7 @@ func RegisterHTTP(api huma.API, s *Service, webhookSecret string) {
 	httpx.Register(api, huma.Operation{
 		OperationID: "create-billing-portal-session", Method: http.MethodPost, Path: "/api/v1/admin/billing/portal", Tags: tags,
 		Summary: "A link to Stripe's customer portal: payment methods, invoices, cancellation",
-		Errors:  []int{http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable},
+		Errors:  []int{http.StatusConflict, http.StatusBadGateway},
 	}, write, func(ctx context.Context, _ *struct{}) (*portalOutput, error) {
 		u, err := s.PortalURL(ctx, httpx.HostFrom(ctx).Tenant)
 		if err != nil {

@@ -71,13 +71,13 @@ func mapErr(err error) error {
 	return identity.Problem(err)
 }
 
-type sendCodeInput struct {
+type signupCodeInput struct {
 	Body struct {
 		Phone string `json:"phone" minLength:"1" maxLength:"20" doc:"The owner's mainland mobile number."`
 	}
 }
 
-type sendCodeOutput struct {
+type signupCodeOutput struct {
 	Body struct {
 		ResendAfterSeconds int `json:"resendAfterSeconds"`
 	}
@@ -120,12 +120,12 @@ func RegisterHTTP(api huma.API, reg *tenancy.Registry, s *Service) {
 	httpx.Register(api, huma.Operation{OperationID: "send-signup-code", Method: http.MethodPost, Path: "/api/v1/signup/sms-code",
 		Tags: []string{"signup"}, Summary: "Text the owner's phone a code that proves it for the signup",
 		Errors: []int{http.StatusUnprocessableEntity, http.StatusTooManyRequests}},
-		httpx.Public(httpx.ScopeBase), func(ctx context.Context, in *sendCodeInput) (*sendCodeOutput, error) {
+		httpx.Public(httpx.ScopeBase), func(ctx context.Context, in *signupCodeInput) (*signupCodeOutput, error) {
 			wait, err := s.SendCode(ctx, in.Body.Phone, httpx.ClientIP(ctx))
 			if err != nil {
 				return nil, mapErr(err)
 			}
-			out := &sendCodeOutput{}
+			out := &signupCodeOutput{}
 			out.Body.ResendAfterSeconds = int(wait.Seconds())
 			return out, nil
 		})
@@ -136,7 +136,7 @@ func RegisterHTTP(api huma.API, reg *tenancy.Registry, s *Service) {
 			"team's service opens when Stripe confirms the payment. Limited per client address and per phone.",
 		DefaultStatus: http.StatusAccepted,
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
-			http.StatusTooManyRequests, http.StatusServiceUnavailable}},
+			http.StatusTooManyRequests}},
 		httpx.Public(httpx.ScopeBase), func(ctx context.Context, in *signupInput) (*statusOutput, error) {
 			b := in.Body
 			st, err := s.Signup(ctx, Request{TeamName: b.TeamName, Subdomain: b.Subdomain, School: b.School, Phone: b.Phone,
