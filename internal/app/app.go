@@ -26,6 +26,7 @@ import (
 	"github.com/paotui/paotui/internal/pii"
 	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/domains"
+	"github.com/paotui/paotui/internal/platform/lifecycle"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/signup"
@@ -63,6 +64,7 @@ type App struct {
 	Billing   *billing.Service
 	Signup    *signup.Service
 	Domains   *domains.Service
+	Lifecycle *lifecycle.Service
 	Live      *realtime.Publisher
 	Hub       *realtime.Hub
 	Tracking  *tracking.Service
@@ -160,6 +162,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Identity.WithSeatCheck(limits.AllowSeat)
 	a.TXT = net.DefaultResolver
 	a.Domains = domains.NewService(db, a.Plans, appTXT{a}, a.Resolver, cfg.BaseDomain, log)
+	a.Lifecycle = lifecycle.New(db, a.Registry, a.Resolver, a.Keys, a.Files, a.Outbox, cfg.Tenancy, log)
 	var billingStripe billing.Stripe
 	if key := cfg.Stripe.SecretKey.Reveal(); key != "" {
 		billingStripe = billing.NewStripe(key, cfg.Stripe.APIURL)
@@ -167,6 +170,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Billing = billing.New(db, a.Registry, a.Resolver, a.Plans, billingStripe, a.Outbox,
 		billing.Config{GracePeriod: cfg.Billing.GracePeriod, URL: cfg.PublicURL, BaseDomain: cfg.BaseDomain}, log)
 	a.Provision.WithGate(a.Billing)
+	a.Lifecycle.WithBilling(a.Billing)
 	a.Signup = signup.New(db, a.Registry, a.Provision, a.Plans, a.Billing, a.Identity, rdb,
 		signup.Limits{PerIPPerHour: cfg.Signup.PerIPPerHour, PerPhonePerDay: cfg.Signup.PerPhonePerDay},
 		deriveKey(master, "paotui:signup:limits"), cfg.PublicURL, cfg.BaseDomain, log)

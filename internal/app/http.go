@@ -22,6 +22,7 @@ import (
 	"github.com/paotui/paotui/internal/platform/admin"
 	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/domains"
+	"github.com/paotui/paotui/internal/platform/lifecycle"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/signup"
 	"github.com/paotui/paotui/internal/platform/tenancy"
@@ -32,15 +33,28 @@ import (
 // verifier adapts identity's token parsing to the HTTP gate.
 type verifier struct{ id *identity.Service }
 
-func (v verifier) VerifyTenant(t *tenancy.Tenant, token string) (*httpx.Principal, error) {
-	c, err := v.id.ParseAccessToken(t, token)
+func (v verifier) VerifyTenant(ctx context.Context, t *tenancy.Tenant, token string) (*httpx.Principal, error) {
+	c, err := v.id.VerifyAccess(ctx, t, token)
 	if err != nil {
-		return nil, err
+		return nil, identity.TokenProblem(err)
 	}
-	return &httpx.Principal{UserID: c.UserID, ImpersonatorID: c.Imp}, nil
+	p := &httpx.Principal{UserID: c.UserID, ImpersonatorID: c.Imp}
+	if c.Imp != "" {
+		p.ImpersonationID, p.ImpersonationExpiresAt = c.TokenID, c.ExpiresAt
+	}
+	return p, nil
 }
 
-func (v verifier) VerifyPlatform(token string) (*httpx.Principal, error) {
+// impersonationAudit records support-session requests through identity.
+type impersonationAudit struct{ id *identity.Service }
+
+func (a impersonationAudit) RecordImpersonated(ctx context.Context, t *tenancy.Tenant, p *httpx.Principal, op, method string, status int) error {
+	return a.id.RecordImpersonatedRequest(ctx, t, identity.ImpersonatedRequest{SessionID: p.ImpersonationID,
+		AdminID: p.ImpersonatorID, UserID: p.UserID, Actor: p.Actor(), Operation: op, Method: method, Status: status,
+		IP: httpx.ClientIP(ctx)})
+}
+
+func (v verifier) VerifyPlatform(_ context.Context, token string) (*httpx.Principal, error) {
 	c, err := v.id.ParsePlatformToken(token)
 	if err != nil {
 		return nil, err
@@ -82,7 +96,9 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	orderchat.RegisterHTTP(srv.API, a.Chat)
 	plans.RegisterHTTP(srv.API, a.Plans)
 	domains.RegisterHTTP(srv.API, a.Domains)
+	lifecycle.RegisterHTTP(srv.API, a.Lifecycle)
 	admin.RegisterHTTP(srv.API, admin.New(a.DB, a.Registry, a.Resolver, a.Plans, a.Log).WithProvisioning(a.Provision))
+	admin.RegisterImpersonationHTTP(srv.API, admin.NewImpersonations(a.DB, a.Registry, a.Identity, a.Authz, a.Cfg.Auth.ImpersonationTTL), a.Cfg)
 	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
 	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver).WithFiles(a.Files))
 	signup.RegisterHTTP(srv.API, a.Registry, a.Signup)

@@ -18,6 +18,7 @@ import (
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
 	"github.com/paotui/paotui/internal/platform/billing"
+	"github.com/paotui/paotui/internal/platform/lifecycle"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/tracking"
@@ -86,6 +87,9 @@ func (a *App) registerJobs(srv *jobs.Server, client *asynq.Client) {
 	srv.Handle(billing.TaskReportUsage, a.Billing.HandleReportUsage)
 	srv.Handle(payments.TaskSucceeded, a.Orders.HandlePaymentSucceeded)
 	srv.Handle(idempotency.TaskPrune, a.Idem.HandlePrune(activeTenants{a.Registry}))
+	srv.Handle(lifecycle.TaskExport, a.Lifecycle.HandleExport)
+	srv.Handle(lifecycle.TaskPurge, a.Lifecycle.HandlePurge)
+	srv.Handle(lifecycle.TaskSweep, a.Lifecycle.HandleSweep)
 }
 
 // registerPeriodic lists the periodic fan-out tasks (one per period, never one per tenant).
@@ -113,6 +117,14 @@ func (a *App) registerPeriodic(s *jobs.Scheduler) error {
 		return err
 	}
 	if err := s.Register("@every 1h", idemPrune, asynq.Queue("low")); err != nil {
+		return err
+	}
+	lifecycleSweep, err := lifecycle.NewSweepTask()
+	if err != nil {
+		return err
+	}
+	// Purges are scheduled at each tenant's delete_after; this catches any that was lost.
+	if err := s.Register(lifecycle.SweepSpec, lifecycleSweep); err != nil {
 		return err
 	}
 	tick, err := dispatch.NewTickTask()
@@ -148,6 +160,7 @@ func (a *App) HTTP() *httpx.Server {
 		Verifier:    verifier{a.Identity},
 		Authz:       a.Authz,
 		Idempotency: a.Idem,
+		ImpAudit:    impersonationAudit{a.Identity},
 		Log:         a.Log,
 		Ready: []httpx.Checker{
 			{Name: "postgres", Check: a.DB.Ping},

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -143,13 +144,14 @@ func accessOf(op *huma.Operation) (Access, bool) {
 	return a, ok
 }
 
-// Verifier checks access tokens; the identity domain implements it.
+// Verifier checks access tokens; the identity domain implements it. A refusal that is a
+// *Problem (found with errors.As) is answered as is; any other error is token_invalid.
 type Verifier interface {
 	// VerifyTenant returns the principal of a token minted for tenant t, refusing tokens of any
-	// other tenant or of the platform.
-	VerifyTenant(t *tenancy.Tenant, token string) (*Principal, error)
+	// other tenant or of the platform. A support-session token may need a database read.
+	VerifyTenant(ctx context.Context, t *tenancy.Tenant, token string) (*Principal, error)
 	// VerifyPlatform returns the platform admin of a platform token.
-	VerifyPlatform(token string) (*Principal, error)
+	VerifyPlatform(ctx context.Context, token string) (*Principal, error)
 }
 
 // Authorizer answers permission questions; authz implements it for tenants.
@@ -194,9 +196,17 @@ func (s *Server) gate(ctx huma.Context, next func(huma.Context)) {
 			err error
 		)
 		if host.Kind == tenancy.KindTenant {
-			p, err = s.verifier.VerifyTenant(host.Tenant, token)
+			p, err = s.verifier.VerifyTenant(ctx.Context(), host.Tenant, token)
 		} else {
-			p, err = s.verifier.VerifyPlatform(token)
+			p, err = s.verifier.VerifyPlatform(ctx.Context(), token)
+		}
+		var prob *Problem
+		if errors.As(err, &prob) {
+			if prob.Status >= http.StatusInternalServerError {
+				logFault(ctx.Context(), "verify access token", []error{err})
+			}
+			s.writeProblem(ctx, prob)
+			return
 		}
 		if err != nil || p == nil {
 			s.writeProblem(ctx, NewProblem(http.StatusUnauthorized, "token_invalid",
@@ -204,6 +214,12 @@ func (s *Server) gate(ctx huma.Context, next func(huma.Context)) {
 			return
 		}
 		ri.principal = p
+		if p.ImpersonatorID != "" {
+			banner(ctx, p)
+			if s.impAudit != nil && recordsImpersonated(ctx.Method()) {
+				defer s.recordImpersonated(ctx, host.Tenant, p)
+			}
+		}
 		if access.Permission != "" {
 			var allowed bool
 			if p.Platform {

@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/paotui/paotui/internal/platform/tenancy"
 )
@@ -16,6 +17,10 @@ type Principal struct {
 	AdminRole string
 	// ImpersonatorID is the platform admin acting as this user, if any (support sessions).
 	ImpersonatorID string
+	// ImpersonationID and ImpersonationExpiresAt are the support session's id and end, with
+	// ImpersonatorID.
+	ImpersonationID        string
+	ImpersonationExpiresAt time.Time
 }
 
 // Actor is the audit-log name of the principal.

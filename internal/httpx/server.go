@@ -46,6 +46,8 @@ type Deps struct {
 	Log         *slog.Logger
 	// Registry receives the Prometheus collectors; nil uses a fresh registry.
 	Registry *prometheus.Registry
+	// ImpAudit audits requests made in support sessions (impersonation); nil records nothing.
+	ImpAudit ImpersonationAudit
 }
 
 // Server is the HTTP front: echo underneath, huma on top.
@@ -57,6 +59,7 @@ type Server struct {
 	verifier Verifier
 	authz    Authorizer
 	idem     IdempotencyStore
+	impAudit ImpersonationAudit
 	log      *slog.Logger
 	http     *http.Server
 }
@@ -69,7 +72,8 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(d.Config.HTTP.Proxies())
-	s := &Server{Echo: e, cfg: d.Config, hosts: d.Hosts, verifier: d.Verifier, authz: d.Authz, idem: d.Idempotency, log: d.Log}
+	s := &Server{Echo: e, cfg: d.Config, hosts: d.Hosts, verifier: d.Verifier, authz: d.Authz, idem: d.Idempotency,
+		impAudit: d.ImpAudit, log: d.Log}
 	e.HTTPErrorHandler = s.echoError
 
 	reg := d.Registry

@@ -235,6 +235,8 @@ type MeView struct {
 	Permissions  []string    `json:"permissions" doc:"resource:action strings; * is a wildcard. Show buttons by these."`
 	Tenant       TenantBadge `json:"tenant"`
 	Impersonator string      `json:"impersonator,omitempty" doc:"Set when a platform admin acts as this user."`
+	// ImpersonationExpiresAt lets the admin UI show a banner with a countdown.
+	ImpersonationExpiresAt *time.Time `json:"impersonationExpiresAt,omitempty" doc:"When the platform admin's support session ends; set with impersonator."`
 }
 
 // TenantBadge names the tenant a session belongs to.
@@ -257,6 +259,10 @@ func (h *httpHandlers) me(ctx context.Context, _ *struct{}) (*meOutput, error) {
 		return nil, err
 	}
 	v.Impersonator = p.ImpersonatorID
+	if p.ImpersonatorID != "" {
+		exp := p.ImpersonationExpiresAt
+		v.ImpersonationExpiresAt = &exp
+	}
 	return &meOutput{Body: *v}, nil
 }
 

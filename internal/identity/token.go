@@ -33,8 +33,8 @@ type Claims struct {
 	TokenID   string // jti
 	IssuedAt  time.Time
 	ExpiresAt time.Time
-	// Imp is the platform admin acting as this user, "" normally. Reserved for impersonation:
-	// nothing mints it yet, but parsers already carry it so audit can name both.
+	// Imp is the platform admin acting as this user in a support session (StartImpersonation),
+	// "" normally. TokenID is then the session's id, which VerifyAccess checks.
 	Imp string
 }
 
@@ -45,7 +45,7 @@ type PlatformClaims struct {
 	TokenID   string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
-	Imp       string // reserved for impersonation, as in Claims
+	Imp       string // reserved: support sessions are tenant tokens (Claims.Imp); none is minted here
 }
 
 // jwtClaims is the wire form of both token kinds.
@@ -59,19 +59,29 @@ type jwtClaims struct {
 // mint completes c (issuer, times, id) and signs it with key; it is valid for cfg.AccessTTL from now.
 func (s *Service) mint(key []byte, c jwtClaims, now time.Time) (string, time.Time, error) {
 	exp := now.Add(s.cfg.AccessTTL)
-	c.Issuer = issuer
-	c.IssuedAt = jwt.NewNumericDate(now)
-	c.ExpiresAt = jwt.NewNumericDate(exp)
 	c.ID = uuid.NewString()
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
+	tok, err := sign(key, c, now, exp)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+		return "", time.Time{}, err
 	}
 	return tok, exp, nil
 }
 
+// sign sets issuer and times on c (its id is the caller's) and signs it with key.
+func sign(key []byte, c jwtClaims, now, exp time.Time) (string, error) {
+	c.Issuer = issuer
+	c.IssuedAt = jwt.NewNumericDate(now)
+	c.ExpiresAt = jwt.NewNumericDate(exp)
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
+	if err != nil {
+		return "", fmt.Errorf("sign access token: %w", err)
+	}
+	return tok, nil
+}
+
 // verify checks signature, algorithm, issuer, audience and expiry. Errors are ErrTokenExpired
-// (only for a genuine token) or ErrTokenInvalid.
+// or, for a support-session token, ErrImpersonationExpired (only for a genuine token), or
+// ErrTokenInvalid.
 func (s *Service) verify(key []byte, audience, token string) (*jwtClaims, error) {
 	var c jwtClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil },
@@ -83,7 +93,11 @@ func (s *Service) verify(key []byte, audience, token string) (*jwtClaims, error)
 	)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		// The library checks the signature before the claims, so this token is genuine.
+		// The library checks the signature before the claims, so this token is genuine, and so
+		// is its imp claim: a support session has nothing to refresh, the admin must open a new one.
+		if c.Imp != "" {
+			return nil, ErrImpersonationExpired
+		}
 		return nil, ErrTokenExpired
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)

@@ -129,7 +129,8 @@ func (s *Service) Suspend(ctx context.Context, id int64, reason string, by audit
 	return s.SetStatus(ctx, id, tenancy.StatusSuspended, reason, by)
 }
 
-// Resume puts a suspended tenant id back in service. Errors: ErrTenantNotFound,
+// Resume puts a suspended tenant id back in service, whoever suspended it; for a tenant held
+// for deletion this cancels the deletion (see lifecycle). Errors: ErrTenantNotFound,
 // ErrAlreadyActive, ErrNotResumable, ErrReasonRequired.
 func (s *Service) Resume(ctx context.Context, id int64, reason string, by audit.Entry) (*PlatformTenant, error) {
 	return s.SetStatus(ctx, id, tenancy.StatusActive, reason, by)
@@ -172,6 +173,17 @@ func (s *Service) SetStatus(ctx context.Context, id int64, to tenancy.Status, re
 		}
 		by.Action, by.Target = "tenant."+string(to), "tenant:"+t.Slug
 		by.Meta = map[string]any{"reason": reason, "from": string(from)}
+		if cur.Hold != tenancy.HoldNone {
+			by.Meta["hold"] = string(cur.Hold)
+		}
+		// Resuming a tenant held for deletion is its restore: the scheduled purge finds it
+		// active and does nothing, and the log must show that a deletion was called off.
+		if to == tenancy.StatusActive && cur.Hold == tenancy.HoldDeletion {
+			by.Meta["deletionCancelled"] = true
+			if cur.DeleteAfter != nil {
+				by.Meta["deleteAfter"] = cur.DeleteAfter.UTC().Format(time.RFC3339)
+			}
+		}
 		return audit.RecordPlatform(tx, &id, by)
 	})
 	if err != nil {
