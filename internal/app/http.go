@@ -97,7 +97,7 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	plans.RegisterHTTP(srv.API, a.Plans)
 	domains.RegisterHTTP(srv.API, a.Domains)
 	lifecycle.RegisterHTTP(srv.API, a.Lifecycle)
-	admin.RegisterHTTP(srv.API, admin.New(a.DB, a.Registry, a.Resolver, a.Plans, a.Log).WithProvisioning(a.Provision))
+	admin.RegisterHTTP(srv.API, admin.New(a.DB, a.Registry, a.Resolver, a.Plans, a.Log).WithProvisioning(a.Provision).WithBilling(a.Billing))
 	admin.RegisterImpersonationHTTP(srv.API, admin.NewImpersonations(a.DB, a.Registry, a.Identity, a.Authz, a.Cfg.Auth.ImpersonationTTL), a.Cfg)
 	settings.RegisterHTTP(srv.API, settings.NewService(a.DB))
 	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver).WithFiles(a.Files))

@@ -351,6 +351,23 @@ func TestSignupCheckoutWebhooksAndBillingLifecycle(t *testing.T) {
 		t.Fatalf("billing audit: %v", actions)
 	}
 
+	// The platform sees the subscription on the tenant's page, and the tenant in MRR.
+	r = e.Do(e.PlatformHost(), "GET", "/api/v1/platform/tenants/"+strconv.FormatInt(id, 10), e.platform, nil)
+	var detail struct {
+		Subscription *struct {
+			Status string `json:"status"`
+			PlanID string `json:"planId"`
+		} `json:"subscription"`
+	}
+	r.JSON(t, &detail)
+	if r.Status != 200 || detail.Subscription == nil || detail.Subscription.Status != "active" || detail.Subscription.PlanID != "starter" {
+		t.Fatalf("get-tenant subscription: %d %s", r.Status, r.Body)
+	}
+	r = e.Do(e.PlatformHost(), "GET", "/api/v1/platform/dashboard", e.platform, nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"amount":9900`) {
+		t.Fatalf("dashboard MRR should count the paying tenant: %d %s", r.Status, r.Body)
+	}
+
 	// Metered usage: the subscription's metered item gets the period's order count, once.
 	n, err := e.App.Billing.ReportUsage(context.Background())
 	if err != nil || n != 1 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paotui/paotui/internal/audit"
 	"github.com/paotui/paotui/internal/httpx"
+	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
@@ -111,10 +112,10 @@ type tenantIDPath struct {
 // PlatformTenantDetail is the super-admin's page of one tenant.
 type PlatformTenantDetail struct {
 	PlatformTenant
-	Usage        *plans.PlanUsage    `json:"usage" doc:"The plan and its limits against current usage; null while the tenant is provisioning or deleted."`
-	Figures      *TenantFigures      `json:"figures" doc:"GMV, orders by status and couriers; null while the tenant is provisioning or deleted."`
-	Provisioning *provision.Progress `json:"provisioning" doc:"Provisioning progress while the tenant is provisioning, else null."`
-	Subscription any                 `json:"subscription" doc:"The billing subscription. Always null until billing exists; billing fills it."`
+	Usage        *plans.PlanUsage     `json:"usage" doc:"The plan and its limits against current usage; null while the tenant is provisioning or deleted."`
+	Figures      *TenantFigures       `json:"figures" doc:"GMV, orders by status and couriers; null while the tenant is provisioning or deleted."`
+	Provisioning *provision.Progress  `json:"provisioning" doc:"Provisioning progress while the tenant is provisioning, else null."`
+	Subscription *billing.BillingView `json:"subscription" doc:"The billing subscription; null for a tenant made by an operator without one."`
 }
 
 type tenantDetailOutput struct{ Body PlatformTenantDetail }
@@ -125,7 +126,7 @@ func (h *handlers) get(ctx context.Context, in *tenantIDPath) (*tenantDetailOutp
 		return nil, problems.Map(err)
 	}
 	out := &tenantDetailOutput{Body: PlatformTenantDetail{PlatformTenant: d.PlatformTenant, Figures: d.Figures,
-		Provisioning: d.Provisioning}}
+		Provisioning: d.Provisioning, Subscription: d.Subscription}}
 	if u := d.Usage; u != nil {
 		pu := &plans.PlanUsage{PeriodStart: u.PeriodStart, Items: make([]plans.UsageLine, 0, len(u.Items))}
 		if u.Plan != nil {

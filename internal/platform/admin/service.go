@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/paotui/paotui/internal/audit"
+	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
@@ -49,6 +50,7 @@ type Service struct {
 	resolver *tenancy.Resolver
 	plans    *plans.Service
 	progress ProvisionProgress
+	billing  Subscriptions
 	log      *slog.Logger
 	now      func() time.Time
 	zone     *time.Location
@@ -71,6 +73,17 @@ func (s *Service) WithProvisioning(p ProvisionProgress) *Service {
 	return s
 }
 
+// Subscriptions shows a tenant's subscription (billing.Service implements it).
+type Subscriptions interface {
+	ViewOf(ctx context.Context, id int64) (*billing.BillingView, error)
+}
+
+// WithBilling lets the tenant detail show the subscription.
+func (s *Service) WithBilling(b Subscriptions) *Service {
+	s.billing = b
+	return s
+}
+
 // List returns one page of tenants by id and how many match.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]PlatformTenant, int64, error) {
 	if f.Limit <= 0 {
@@ -87,6 +100,11 @@ func (s *Service) Tenant(ctx context.Context, id int64) (*TenantDetail, error) {
 		return nil, err
 	}
 	d := &TenantDetail{PlatformTenant: *sum}
+	if s.billing != nil {
+		if d.Subscription, err = s.billing.ViewOf(ctx, id); err != nil {
+			return nil, s.notFound(err)
+		}
+	}
 	switch sum.Status {
 	case tenancy.StatusActive, tenancy.StatusSuspended:
 		t, err := s.reg.ByID(ctx, id)

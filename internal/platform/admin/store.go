@@ -159,9 +159,16 @@ func signupWeeks(db *gorm.DB, now time.Time, loc *time.Location, weeks int) ([]S
 
 func activeMRR(db *gorm.DB) ([]PlatformMRR, error) {
 	out := []PlatformMRR{}
-	err := db.Raw(`SELECT p.currency, sum(p.monthly_amount) AS amount, count(*) AS tenants
+	// A tenant with a subscription counts while it is billed (a trial is not revenue yet; a
+	// past-due one still owes), at a twelfth of the yearly price when billed yearly. A tenant an
+	// operator put on a plan without a subscription counts at the plan's monthly price.
+	err := db.Raw(`SELECT p.currency,
+			sum(CASE WHEN s.billing_interval = 'year' THEN p.yearly_amount / 12 ELSE p.monthly_amount END) AS amount,
+			count(*) AS tenants
 		FROM public.tenants t JOIN public.plans p ON p.id = t.plan_id
-		WHERE t.status = 'active' GROUP BY p.currency ORDER BY p.currency`).Scan(&out).Error
+		LEFT JOIN public.subscriptions s ON s.tenant_id = t.id
+		WHERE t.status = 'active' AND (s.tenant_id IS NULL OR s.status IN ('active', 'past_due', 'unpaid'))
+		GROUP BY p.currency ORDER BY p.currency`).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("mrr: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/paotui/paotui/internal/platform/billing"
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
@@ -84,7 +85,8 @@ type TenantDetail struct {
 	// deleted).
 	Usage        *plans.Usage
 	Figures      *TenantFigures
-	Provisioning *provision.Progress // nil for an active or suspended tenant
+	Provisioning *provision.Progress  // nil for an active or suspended tenant
+	Subscription *billing.BillingView // nil without billing or a subscription
 }
 
 // PlatformMRR is the monthly recurring revenue of the active tenants in one currency.

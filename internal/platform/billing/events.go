@@ -30,12 +30,12 @@ var (
 // Event is a verified Stripe event reduced to what billing applies: ids, states, amounts and
 // times, never names, emails or addresses (it travels through the outbox).
 type Event struct {
-	ID            string         `json:"id"`
-	Type          string         `json:"type"`
-	Created       time.Time      `json:"created"`
-	Subscription  *Subscription  `json:"subscription,omitempty"`
-	TenantInvoice *InvoiceState  `json:"invoice,omitempty"`
-	Checkout      *CheckoutState `json:"checkout,omitempty"`
+	ID           string         `json:"id"`
+	Type         string         `json:"type"`
+	Created      time.Time      `json:"created"`
+	Subscription *Subscription  `json:"subscription,omitempty"`
+	Invoice      *InvoiceState  `json:"invoice,omitempty"`
+	Checkout     *CheckoutState `json:"checkout,omitempty"`
 }
 
 // InvoiceState is an invoice as an event carries it.
@@ -132,7 +132,7 @@ func parseEvent(payload []byte, sigHeader, secret string) (stripe.Event, *Event,
 		if in.Subscription != nil {
 			st.SubscriptionID = in.Subscription.ID
 		}
-		ev.TenantInvoice = st
+		ev.Invoice = st
 		if in.SubscriptionDetails != nil {
 			rt.tenantID = tenantOf(in.SubscriptionDetails.Metadata)
 		}
@@ -223,8 +223,8 @@ func (s *Service) Apply(ctx context.Context, id int64, ev Event) error {
 		if err != nil {
 			return err
 		}
-		if ev.TenantInvoice != nil {
-			if err := upsertInvoice(tx, id, ev.TenantInvoice); err != nil {
+		if ev.Invoice != nil {
+			if err := upsertInvoice(tx, id, ev.Invoice); err != nil {
 				return err
 			}
 		}
@@ -305,7 +305,7 @@ func (s *Service) advance(tx *gorm.DB, row *subRow, ev Event) (string, error) {
 			}
 		}
 		s.mirror(tx, row, *sub)
-	case ev.TenantInvoice != nil:
+	case ev.Invoice != nil:
 		switch ev.Type {
 		case "invoice.paid", "invoice.payment_succeeded":
 			if row.Status.owing() || row.Status == StatusIncomplete {
