@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,6 +38,37 @@ func newBillingEnv(t *testing.T, extra ...string) *billingEnv {
 	t.Helper()
 	env := append([]string{"PAOTUI_STRIPE_SECRET_KEY=sk_test_paotui", "PAOTUI_STRIPE_API_URL=" + stripemock.URL(t),
 		"PAOTUI_BILLING_WEBHOOK_SECRET=" + billingSecret}, extra...)
+	return startBillingEnv(t, env)
+}
+
+// usageStripe sits in front of stripe-mock and answers usage records itself, keeping them:
+// stripe-mock v0.203 no longer knows the legacy usage-record endpoint that API version
+// 2023-10-16 (the one stripe-go v76 speaks) bills metered prices with.
+type usageStripe struct {
+	mock    *httputil.ReverseProxy
+	mu      sync.Mutex
+	records []url.Values // with "item" set to the subscription item
+}
+
+func (s *usageStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	item, ok := strings.CutPrefix(r.URL.Path, "/v1/subscription_items/")
+	if item, found := strings.CutSuffix(item, "/usage_records"); ok && found && r.Method == http.MethodPost {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		form.Set("item", item)
+		s.mu.Lock()
+		s.records = append(s.records, form)
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"id":"mbur_%d","object":"usage_record","livemode":false,"quantity":%s,"subscription_item":%q,"timestamp":%s}`,
+			len(s.records), form.Get("quantity"), item, form.Get("timestamp"))
+		return
+	}
+	s.mock.ServeHTTP(w, r)
+}
+
+func startBillingEnv(t *testing.T, env []string) *billingEnv {
+	t.Helper()
 	e := &billingEnv{Env: apptest.New(t, env...), t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -179,7 +214,12 @@ func invoiceObject(tenantID int64, status string, paid int64) map[string]any {
 // failed payment starts the grace period, after which the tenant is paused, and a paid invoice
 // opens it again. Replayed and forged webhooks change nothing.
 func TestSignupCheckoutWebhooksAndBillingLifecycle(t *testing.T) {
-	e := newBillingEnv(t, "PAOTUI_BILLING_GRACE_PERIOD=2s")
+	target, _ := url.Parse(stripemock.URL(t))
+	front := &usageStripe{mock: httputil.NewSingleHostReverseProxy(target)}
+	srv := httptest.NewServer(front)
+	defer srv.Close()
+	e := startBillingEnv(t, []string{"PAOTUI_STRIPE_SECRET_KEY=sk_test_paotui", "PAOTUI_STRIPE_API_URL=" + srv.URL,
+		"PAOTUI_BILLING_WEBHOOK_SECRET=" + billingSecret, "PAOTUI_BILLING_GRACE_PERIOD=2s"})
 	e.plan("starter", 0, true)
 
 	if r := e.Do("localhost", "GET", "/api/v1/signup/subdomains/north", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), `"available":true`) {
@@ -203,15 +243,18 @@ func TestSignupCheckoutWebhooksAndBillingLifecycle(t *testing.T) {
 		t.Fatalf("north after signup: %s", r.Body)
 	}
 	id := st.TenantID
-	tn, err := e.App.Registry.ByID(context.Background(), id)
-	if err != nil || tn.Status != "suspended" || tn.Hold != "billing" {
-		t.Fatalf("tenant before payment: %+v %v", tn, err)
-	}
 	eventually(t, "provisioning finished", func() (bool, string) {
 		var step string
 		e.App.DB.Gorm.Raw(`SELECT step FROM public.tenant_provisioning WHERE tenant_id = ?`, id).Scan(&step)
 		return step == "done", step
 	})
+	tn, err := e.App.Registry.ByID(context.Background(), id)
+	if err != nil || tn.Status != "suspended" || tn.Hold != "billing" {
+		t.Fatalf("tenant before payment: %+v %v", tn, err)
+	}
+	if st = e.status(st.SignupID); st.State != "awaiting_payment" || st.Ready {
+		t.Fatalf("status of a provisioned tenant waiting for payment: %+v", st)
+	}
 	owner := e.Login("north", "13900001111")
 	host := e.Host("north")
 	reachable := func() (int, string) {
@@ -341,7 +384,7 @@ func TestSignupCheckoutWebhooksAndBillingLifecycle(t *testing.T) {
 		eventually(t, "invoice listed", func() (bool, string) {
 			r := e.Do(c.host, "GET", c.path, c.token, nil)
 			r.JSON(t, &page)
-			return r.Status == 200 && page.Total == 1 && page.Items[0].Status == "paid" && page.Items[0].AmountPaid == 9900, string(r.Body)
+			return r.Status == 200 && page.Total == 1 && len(page.Items) == 1 && page.Items[0].Status == "paid" && page.Items[0].AmountPaid == 9900, string(r.Body)
 		})
 	}
 	// The audit trail names billing as the actor of both status changes.
@@ -375,6 +418,12 @@ func TestSignupCheckoutWebhooksAndBillingLifecycle(t *testing.T) {
 	}
 	if n, err := e.App.Billing.ReportUsage(context.Background()); err != nil || n != 0 {
 		t.Fatalf("an unchanged count was reported again: %d %v", n, err)
+	}
+	front.mu.Lock()
+	records := front.records
+	front.mu.Unlock()
+	if len(records) != 1 || records[0].Get("item") != "si_use_starter" || records[0].Get("action") != "set" || records[0].Get("quantity") != "0" {
+		t.Fatalf("usage records sent to Stripe: %v", records)
 	}
 	// The customer portal opens (stripe-mock answers with a session URL).
 	r = e.Do(host, "POST", "/api/v1/admin/billing/portal", owner.AccessToken, nil)

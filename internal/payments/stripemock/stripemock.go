@@ -77,14 +77,19 @@ func start() {
 			return
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// Both ports are chosen here: left alone, stripe-mock also takes the fixed HTTPS port 12112,
+	// and a second test process starting its own would die on it.
+	addr, err := freeAddr()
 	if err != nil {
 		mock.why = err.Error()
 		return
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	cmd := exec.Command(bin, "-http-addr", addr)
+	tlsAddr, err := freeAddr()
+	if err != nil {
+		mock.why = err.Error()
+		return
+	}
+	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", tlsAddr)
 	if err := cmd.Start(); err != nil {
 		mock.why = "start " + bin + ": " + err.Error()
 		return
@@ -97,4 +102,13 @@ func start() {
 		}
 	}
 	mock.why = bin + " did not listen on " + addr
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
 }

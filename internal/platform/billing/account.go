@@ -223,13 +223,18 @@ type TenantInvoice struct {
 
 // Invoices lists tenant id's invoices, newest first.
 func (s *Service) Invoices(ctx context.Context, id int64, limit, offset int) ([]TenantInvoice, int64, error) {
-	q := s.db.Gorm.WithContext(ctx).Model(&invoiceRow{}).Where("tenant_id = ?", id)
+	if limit <= 0 {
+		limit = 20
+	}
+	// Two statements from a fresh session each: a gorm query reused after Count keeps its
+	// count(*) select.
+	q := func() *gorm.DB { return s.db.Gorm.WithContext(ctx).Model(&invoiceRow{}).Where("tenant_id = ?", id) }
 	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := q().Count(&total).Error; err != nil {
 		return nil, 0, err
 	}
 	var rows []invoiceRow
-	if err := q.Order("created DESC, id").Limit(limit).Offset(offset).Find(&rows).Error; err != nil {
+	if err := q().Order("created DESC, id").Limit(limit).Offset(offset).Find(&rows).Error; err != nil {
 		return nil, 0, err
 	}
 	out := make([]TenantInvoice, 0, len(rows))

@@ -86,9 +86,12 @@ type invoiceListOutput struct {
 	}
 }
 
+// The page fields are repeated rather than embedding invoicePage: huma skips unexported
+// embedded structs, so they would silently stay zero.
 type tenantInvoicesInput struct {
 	TenantID int64 `path:"tenantId" minimum:"1"`
-	invoicePage
+	Limit    int   `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	Offset   int   `query:"offset" minimum:"0" maximum:"1000000" default:"0"`
 }
 
 type extendTrialInput struct {
@@ -180,7 +183,7 @@ func RegisterHTTP(api huma.API, s *Service, webhookSecret string) {
 		OperationID: "list-tenant-invoices", Method: http.MethodGet, Path: "/api/v1/platform/tenants/{tenantId}/invoices", Tags: ptags,
 		Summary: "A tenant's invoices, newest first",
 	}, httpx.Perm(httpx.ScopePlatform, "billing:read"), func(ctx context.Context, in *tenantInvoicesInput) (*invoiceListOutput, error) {
-		return invoiceList(ctx, s, in.TenantID, in.invoicePage)
+		return invoiceList(ctx, s, in.TenantID, invoicePage{Limit: in.Limit, Offset: in.Offset})
 	})
 	httpx.Register(api, huma.Operation{
 		OperationID: "get-tenant-subscription", Method: http.MethodGet, Path: "/api/v1/platform/tenants/{tenantId}/subscription", Tags: ptags,
