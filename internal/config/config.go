@@ -181,6 +181,9 @@ type Jobs struct {
 	OutboxPollInterval   time.Duration `koanf:"outbox_poll_interval"`
 	OutboxRetention      time.Duration `koanf:"outbox_retention"`
 	MaxRetry             int           `koanf:"max_retry"`
+	// TaskCheckInterval is how often an idle worker looks for new tasks: the floor of a job's
+	// pickup latency when queues are empty.
+	TaskCheckInterval time.Duration `koanf:"task_check_interval"`
 }
 
 // EnvPrefix starts every environment override.
@@ -333,6 +336,7 @@ func (c *Config) Validate() error {
 	atLeast("jobs.per_tenant_concurrency", c.Jobs.PerTenantConcurrency, 1)
 	positive("jobs.outbox_poll_interval", c.Jobs.OutboxPollInterval)
 	positive("jobs.outbox_retention", c.Jobs.OutboxRetention)
+	positive("jobs.task_check_interval", c.Jobs.TaskCheckInterval)
 	atLeast("jobs.max_retry", c.Jobs.MaxRetry, 0)
 	if c.Tracking.PingInterval < 100*time.Millisecond || c.Tracking.PingInterval > time.Minute {
 		bad("tracking.ping_interval", "must be between 100ms and 1m, got %s", c.Tracking.PingInterval)

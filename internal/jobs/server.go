@@ -170,6 +170,7 @@ func (s *Server) asynqConfig() asynq.Config {
 		ErrorHandler:             asynq.ErrorHandlerFunc(s.reportError),
 		Logger:                   asynqLogger{s.log},
 		DelayedTaskCheckInterval: delayedCheck,
+		TaskCheckInterval:        s.cfg.TaskCheckInterval,
 	}
 	if s.tune != nil {
 		s.tune(&c)

@@ -205,6 +205,10 @@ func TestFeedLags(t *testing.T) {
 // of them resuming from an id they saw earlier and half new. Each must receive exactly the
 // log's events after its starting position: none twice, none missing, in order. Slow ones are
 // dropped as lagged and reconnect from their last id, as EventSource does.
+//
+// The publishers go on until every client has joined and "end" comes only after that: on an
+// idle machine 6000 events can take less than the clients' join delay, and a new client arriving
+// after "end" rightly starts past it, so it would wait for it in vain.
 func TestFeedSeamUnderConcurrentPublishing(t *testing.T) {
 	t.Parallel()
 	opt := redisOptions(t)
@@ -220,11 +224,22 @@ func TestFeedSeamUnderConcurrentPublishing(t *testing.T) {
 		published []string
 	)
 	publish(t, pub, ch, "order", "first")
+	var joining sync.WaitGroup
+	joining.Add(clients)
+	allJoined := make(chan struct{})
+	go func() { joining.Wait(); close(allJoined) }()
 	pubDone := make(chan struct{})
 	var pw sync.WaitGroup
 	for p := range publishers {
 		pw.Go(func() {
-			for i := range perPublisher {
+			for i := 0; ; i++ {
+				if i >= perPublisher {
+					select {
+					case <-allJoined:
+						return
+					default:
+					}
+				}
 				id, err := pub.Publish(ctx, ch, "order", fmt.Sprintf("%d-%d", p, i))
 				if err != nil {
 					t.Error(err)
@@ -248,6 +263,9 @@ func TestFeedSeamUnderConcurrentPublishing(t *testing.T) {
 	var cw sync.WaitGroup
 	for c := range clients {
 		cw.Go(func() {
+			var once sync.Once
+			joined := func() { once.Do(joining.Done) }
+			defer joined() // a client that fails before its first event must not hold "end" back
 			time.Sleep(time.Duration(mrand.IntN(400)) * time.Millisecond)
 			var start string
 			if c%2 == 0 {
@@ -258,11 +276,12 @@ func TestFeedSeamUnderConcurrentPublishing(t *testing.T) {
 				mu.Unlock()
 			}
 			r := result{start: start}
-			r.got, r.reconnects, r.err = readUntilEnd(h, start, ch, &r.start)
+			r.got, r.reconnects, r.err = readUntilEnd(h, start, ch, &r.start, joined)
 			results <- r
 		})
 	}
 	<-pubDone
+	<-allJoined
 	end := publish(t, pub, ch, "end", nil)
 	cw.Wait()
 	close(results)
@@ -300,8 +319,9 @@ func TestFeedSeamUnderConcurrentPublishing(t *testing.T) {
 
 // readUntilEnd follows ch like a browser: from last ("" for new), reconnecting with its last
 // id after being dropped, until it receives the "end" event. It returns the ids of the
-// events, and sets *start to where a new client began (its ready id).
-func readUntilEnd(h *realtime.Hub, last, ch string, start *string) ([]string, int, error) {
+// events, and sets *start to where a new client began (its ready id). It calls joined on each
+// event: from the first one on, the client's position in the log is fixed.
+func readUntilEnd(h *realtime.Hub, last, ch string, start *string, joined func()) ([]string, int, error) {
 	var got []string
 	reconnects := 0
 	for {
@@ -312,6 +332,7 @@ func readUntilEnd(h *realtime.Hub, last, ch string, start *string) ([]string, in
 			return got, reconnects, err
 		}
 		for ev := range f.Events() {
+			joined()
 			switch ev.Type {
 			case realtime.TypeReset:
 				f.Close()
