@@ -156,13 +156,14 @@ func (s *Service) Signup(ctx context.Context, r Request) (*SignupStatus, error) 
 	if _, err := s.reg.BySlug(ctx, r.Subdomain); err == nil {
 		return nil, ErrSubdomainTaken
 	}
-	if err := s.charge(ctx, "ip", r.IP, s.limits.PerIPPerHour, time.Hour); err != nil {
+	if _, err := s.charge(ctx, "ip", r.IP, s.limits.PerIPPerHour, time.Hour); err != nil {
 		return nil, err
 	}
 	if err := s.codes.CheckSignupCode(ctx, phone, r.Code, r.IP); err != nil {
 		return nil, err
 	}
-	if err := s.charge(ctx, "phone", phone, s.limits.PerPhonePerDay, 24*time.Hour); err != nil {
+	phoneKey, err := s.charge(ctx, "phone", phone, s.limits.PerPhonePerDay, 24*time.Hour)
+	if err != nil {
 		return nil, err
 	}
 	id := uuid.New()
@@ -175,6 +176,9 @@ func (s *Service) Signup(ctx context.Context, r Request) (*SignupStatus, error) 
 		}})
 	switch {
 	case errors.Is(err, tenancy.ErrSlugTaken):
+		// Lost a race for the subdomain: the team did nothing wrong, so its phone keeps its
+		// allowance for the retry with another subdomain (the SMS code is spent, though).
+		s.rdb.Decr(context.WithoutCancel(ctx), phoneKey)
 		return nil, ErrSubdomainTaken
 	case errors.Is(err, tenancy.ErrSlugReserved):
 		return nil, ErrSubdomainReserved
@@ -189,8 +193,9 @@ func (s *Service) Signup(ctx context.Context, r Request) (*SignupStatus, error) 
 	return s.Status(ctx, id.String())
 }
 
-// charge counts one signup against value's window; over the limit it returns a *LimitError.
-func (s *Service) charge(ctx context.Context, which, value string, limit int, window time.Duration) error {
+// charge counts one signup against value's window and returns the counter's key; over the
+// limit it returns a *LimitError.
+func (s *Service) charge(ctx context.Context, which, value string, limit int, window time.Duration) (string, error) {
 	m := hmac.New(sha256.New, s.secret)
 	m.Write([]byte(which + "\x00" + value))
 	key := "paotui:signup:" + which + ":" + hex.EncodeToString(m.Sum(nil))[:32]
@@ -199,12 +204,12 @@ func (s *Service) charge(ctx context.Context, which, value string, limit int, wi
 	pipe.ExpireNX(ctx, key, window)
 	ttl := pipe.PTTL(ctx, key)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("count signup: %w", err)
+		return "", fmt.Errorf("count signup: %w", err)
 	}
 	if n.Val() > int64(limit) {
-		return &LimitError{Which: which, RetryAfter: ttl.Val()}
+		return key, &LimitError{Which: which, RetryAfter: ttl.Val()}
 	}
-	return nil
+	return key, nil
 }
 
 // SignupStatus is how far a signup got.
