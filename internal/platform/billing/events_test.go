@@ -100,3 +100,63 @@ func TestEventsApplyInEventTimeOrder(t *testing.T) {
 		t.Fatalf("invoices: %+v %d %v", invs, total, err)
 	}
 }
+
+// The end of a grace period pauses the tenant once; a platform admin who resumes it anyway is
+// not overruled by the next sweep, and a paid invoice then clears the debt.
+func TestGraceEndPausesOnceAndPlatformResumeSticks(t *testing.T) {
+	db, _ := storetest.New(t)
+	ctx := context.Background()
+	reg := tenancy.NewRegistry(db.Gorm, nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := New(db, reg, noInvalidate{}, plans.NewService(db, nil), nil, jobs.NewOutbox(), Config{GracePeriod: time.Hour,
+		URL: func(h string) string { return "http://" + h }, BaseDomain: "example.test"}, log)
+	var id int64
+	past := time.Now().Add(-time.Minute)
+	if err := db.Gorm.Transaction(func(tx *gorm.DB) error {
+		tn, err := reg.Insert(tx, "owing", "Owing")
+		if err != nil {
+			return err
+		}
+		id = tn.ID
+		if _, err := reg.SetStatus(tx, id, tenancy.StatusActive, ""); err != nil {
+			return err
+		}
+		return tx.Create(&subRow{TenantID: id, PlanID: "campus", BillingInterval: "month", Status: StatusPastDue,
+			PastDueSince: &past, GraceUntil: &past}).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() (tenancy.Status, tenancy.Hold) {
+		tn, err := reg.ByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tn.Status, tn.Hold
+	}
+	if err := s.HandleGrace(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, h := status(); st != tenancy.StatusSuspended || h != tenancy.HoldBilling {
+		t.Fatalf("after the grace period: %s %q", st, h)
+	}
+	if err := db.Gorm.Transaction(func(tx *gorm.DB) error {
+		_, err := reg.SetStatus(tx, id, tenancy.StatusActive, "goodwill")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HandleGrace(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := status(); st != tenancy.StatusActive {
+		t.Fatalf("the sweep overruled the platform's resume: %s", st)
+	}
+	if err := s.Apply(ctx, id, Event{ID: "paid", Type: "invoice.paid", Created: time.Now().UTC(),
+		Invoice: &InvoiceState{ID: "in_9", Status: "paid", Currency: "cny", Created: time.Now().UTC()}}); err != nil {
+		t.Fatal(err)
+	}
+	var r subRow
+	if err := db.Gorm.Where("tenant_id = ?", id).Take(&r).Error; err != nil || r.Status != StatusActive || r.PastDueSince != nil {
+		t.Fatalf("after paying: %+v %v", r, err)
+	}
+}

@@ -348,8 +348,16 @@ func (s *Service) recheck(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		changed, err = s.settle(tx, row)
-		return err
+		if changed, err = s.settle(tx, row); err != nil {
+			return err
+		}
+		if row.GraceUntil != nil && !s.now().Before(*row.GraceUntil) {
+			// The grace period has done its work once: a platform admin who resumes the
+			// tenant anyway is not overruled by the next sweep. Paying, or a new owing period
+			// after paying, starts over.
+			return tx.Model(&subRow{}).Where("tenant_id = ?", id).Update("grace_until", nil).Error
+		}
+		return nil
 	})
 	if err == nil && changed {
 		s.invalidate(ctx, id)
