@@ -77,6 +77,8 @@ func init() {
 	orders.PhotoProblems = orderchat.Problems
 	// A plan limit can surface from any operation that creates something it counts.
 	httpx.MapErrors(plans.Problem)
+	// Billing's errors reach the platform's set-tenant-plan (Stripe keeps the plan in step).
+	httpx.MapErrors(func(_ context.Context, err error) error { return billing.Problems.Map(err) })
 	dispatch.OrderProblems = append(append(httpx.ProblemTable{}, orders.Problems...), couriers.Problems...)
 }
 

@@ -48,9 +48,20 @@ type usageStripe struct {
 	mock    *httputil.ReverseProxy
 	mu      sync.Mutex
 	records []url.Values // with "item" set to the subscription item
+	// subscriptionUpdates are the forms of subscription updates, passed on to stripe-mock.
+	subscriptionUpdates []url.Values
 }
 
 func (s *usageStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/subscriptions/") {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		s.mu.Lock()
+		s.subscriptionUpdates = append(s.subscriptionUpdates, form)
+		s.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+	}
 	item, ok := strings.CutPrefix(r.URL.Path, "/v1/subscription_items/")
 	if item, found := strings.CutSuffix(item, "/usage_records"); ok && found && r.Method == http.MethodPost {
 		body, _ := io.ReadAll(r.Body)
@@ -425,6 +436,29 @@ func TestSignupCheckoutWebhooksAndBillingLifecycle(t *testing.T) {
 	if len(records) != 1 || records[0].Get("item") != "si_use_starter" || records[0].Get("action") != "set" || records[0].Get("quantity") != "0" {
 		t.Fatalf("usage records sent to Stripe: %v", records)
 	}
+	// A platform admin moving a Stripe-billed tenant changes the subscription at Stripe too
+	// (or the next subscription event would move it back).
+	e.plan("growth", 0, false)
+	r = e.Do(e.PlatformHost(), "PUT", "/api/v1/platform/tenants/"+strconv.FormatInt(id, 10)+"/plan", e.platform,
+		map[string]string{"planId": "growth", "reason": "agreed on the phone"})
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"planId":"growth"`) {
+		t.Fatalf("set-tenant-plan of a billed tenant: %d %s", r.Status, r.Body)
+	}
+	front.mu.Lock()
+	updates := front.subscriptionUpdates
+	front.mu.Unlock()
+	if len(updates) != 1 || updates[0].Get("items[0][price]") != "price_growth_m" || updates[0].Get("proration_behavior") != "create_prorations" {
+		t.Fatalf("subscription updates sent to Stripe: %v", updates)
+	}
+	var sub struct {
+		PlanID string `json:"planId"`
+	}
+	r = e.Do(host, "GET", "/api/v1/admin/billing", owner.AccessToken, nil)
+	r.JSON(t, &sub)
+	if sub.PlanID != "growth" {
+		t.Fatalf("the subscription's plan after set-tenant-plan: %s", r.Body)
+	}
+
 	// The customer portal opens (stripe-mock answers with a session URL).
 	r = e.Do(host, "POST", "/api/v1/admin/billing/portal", owner.AccessToken, nil)
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"url":"http`) {

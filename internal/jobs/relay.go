@@ -219,7 +219,7 @@ func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {
 		asynq.Retention(dedupWindow),
 	}
 	if row.ProcessAt != nil {
-		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
+		opts = append(opts, asynq.ProcessAt(notBefore(*row.ProcessAt)))
 	}
 	ectx, cancel := context.WithTimeout(ctx, enqueueTimeout)
 	defer cancel()
@@ -232,3 +232,12 @@ func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {
 
 // TaskID is the asynq task id of outbox row id, for looking a relayed task up in the Inspector.
 func TaskID(outboxID int64) string { return "outbox:" + strconv.FormatInt(outboxID, 10) }
+
+// notBefore rounds t up to a whole second: asynq keeps scheduled tasks by Unix second, so a task
+// due at 10.7 s would otherwise run at 10 s, before the deadline it exists to check.
+func notBefore(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
+}

@@ -76,6 +76,7 @@ func (s *Service) WithProvisioning(p ProvisionProgress) *Service {
 // Subscriptions shows a tenant's subscription (billing.Service implements it).
 type Subscriptions interface {
 	ViewOf(ctx context.Context, id int64) (*billing.BillingView, error)
+	MoveForPlatform(ctx context.Context, t *tenancy.Tenant, planID, actor, reason string) (bool, error)
 }
 
 // WithBilling lets the tenant detail show the subscription.
@@ -251,6 +252,21 @@ func (s *Service) SetPlan(ctx context.Context, id int64, planID, reason, actor s
 	// Deleted is final, so this check cannot race with a change that would make it wrong.
 	if t.Status == tenancy.StatusDeleted {
 		return nil, ErrTenantDeleted
+	}
+	if s.billing != nil {
+		tn, err := s.reg.ByID(ctx, id)
+		if err != nil {
+			return nil, s.notFound(err)
+		}
+		// A tenant billed through Stripe changes there too, or the next subscription event
+		// would move it back.
+		handled, err := s.billing.MoveForPlatform(ctx, tn, planID, actor, reason)
+		if err != nil {
+			return nil, s.notFound(err)
+		}
+		if handled {
+			return getTenant(s.db.Gorm.WithContext(ctx), id)
+		}
 	}
 	if err := s.plans.SetTenantPlan(ctx, id, planID, actor, reason); err != nil {
 		return nil, s.notFound(err)

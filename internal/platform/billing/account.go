@@ -100,6 +100,32 @@ func (e *DowngradeError) Error() string {
 // off by surprise. Errors: ErrSamePlan, ErrCheckoutPending, ErrNotConfigured,
 // ErrNotPurchasable, plans.ErrPlanNotFound, plans.ErrPlanRetired, ErrProvider.
 func (s *Service) ChangePlan(ctx context.Context, t *tenancy.Tenant, planID string, iv Interval, actor string) (*BillingView, error) {
+	return s.changePlan(ctx, t, planID, iv, actor, "plan changed by the owner", true)
+}
+
+// MoveForPlatform keeps Stripe in step when a platform admin moves tenant t to plan planID: a
+// tenant billed through a live Stripe subscription has its prices changed (prorated) at its
+// interval, even below its usage, and the plan is set. handled is false when the tenant has no
+// live subscription; the caller then only changes the plan here.
+func (s *Service) MoveForPlatform(ctx context.Context, t *tenancy.Tenant, planID, actor, reason string) (handled bool, err error) {
+	var row subRow
+	err = s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", t.ID).Take(&row).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case row.StripeSubscriptionID == nil || row.Status == StatusCanceled || s.stripe == nil:
+		// Stripe has nothing to change; the mirror's plan follows for the owner's view.
+		return false, s.db.Gorm.WithContext(ctx).Model(&subRow{}).Where("tenant_id = ?", t.ID).Update("plan_id", planID).Error
+	}
+	if _, err := s.changePlan(ctx, t, planID, Interval(row.BillingInterval), actor, reason, false); err != nil && !errors.Is(err, ErrSamePlan) {
+		return true, err
+	}
+	return true, nil
+}
+
+func (s *Service) changePlan(ctx context.Context, t *tenancy.Tenant, planID string, iv Interval, actor, reason string, checkUsage bool) (*BillingView, error) {
 	p, err := s.plans.ForSignup(ctx, planID)
 	if err != nil {
 		return nil, err
@@ -120,18 +146,20 @@ func (s *Service) ChangePlan(ctx context.Context, t *tenancy.Tenant, planID stri
 	if row.CheckoutSessionID != nil {
 		return nil, ErrCheckoutPending
 	}
-	u, err := s.plans.Usage(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	var over []plans.UsageItem
-	for _, it := range u.Items {
-		if max, ok := p.Limits.Max(it.Kind); ok && it.Used > max {
-			over = append(over, plans.UsageItem{Kind: it.Kind, Used: it.Used, Max: &max})
+	if checkUsage {
+		u, err := s.plans.Usage(ctx, t)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if len(over) > 0 {
-		return nil, &DowngradeError{Plan: p.ID, Limits: over}
+		var over []plans.UsageItem
+		for _, it := range u.Items {
+			if max, ok := p.Limits.Max(it.Kind); ok && it.Used > max {
+				over = append(over, plans.UsageItem{Kind: it.Kind, Used: it.Used, Max: &max})
+			}
+		}
+		if len(over) > 0 {
+			return nil, &DowngradeError{Plan: p.ID, Limits: over}
+		}
 	}
 	price, _, _ := priceFor(p, iv)
 	key := idemKey(t.ID, "change-"+p.ID+"-"+string(iv)+"-"+strconv.FormatInt(row.UpdatedAt.UnixNano(), 36))
@@ -184,7 +212,7 @@ func (s *Service) ChangePlan(ctx context.Context, t *tenancy.Tenant, planID stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.plans.SetTenantPlan(ctx, t.ID, p.ID, actor, "plan changed by the owner"); err != nil {
+	if err := s.plans.SetTenantPlan(ctx, t.ID, p.ID, actor, reason); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, t)
