@@ -7,15 +7,16 @@
 ARG GO_VERSION=1.26
 
 # --- web apps -------------------------------------------------------------------------------
-# Enabled once web/ is an npm workspace; `paotui` embeds web/dist through web/embed.go.
-# FROM node:22-bookworm-slim AS web
-# WORKDIR /src/web
-# COPY web/package.json web/package-lock.json ./
-# COPY web/apps/ ./apps/
-# COPY web/packages/ ./packages/
-# RUN --mount=type=cache,target=/root/.npm npm ci
-# COPY web/ ./
-# RUN npm run build
+# Built into web/dist/<app>/; the Go stage embeds them (web/embed.go, build tag webdist).
+FROM node:22-bookworm-slim AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+COPY web/apps/ ./apps/
+COPY web/packages/ ./packages/
+RUN --mount=type=cache,target=/root/.npm npm ci
+# The workspace root files (tsconfig, shared config); .dockerignore keeps node_modules out.
+COPY web/ ./
+RUN npm run build
 
 # --- Go binary --------------------------------------------------------------------------------
 FROM golang:${GO_VERSION}-bookworm AS build
@@ -25,10 +26,10 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 COPY . .
-# COPY --from=web /src/web/dist ./web/dist
+COPY --from=web /src/web/dist ./web/dist
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    go build -trimpath -ldflags "-s -w" -o /out/paotui ./cmd/paotui
+    go build -trimpath -tags webdist -ldflags "-s -w" -o /out/paotui ./cmd/paotui
 
 # --- runtime ----------------------------------------------------------------------------------
 # distroless/static: CA certificates, tzdata and /etc/passwd with the "nonroot" user (65532);

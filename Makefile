@@ -42,7 +42,7 @@ ADMIN_PASSWORD ?= paotui-admin-dev
 # Go files outside .git, .data (private database files), bin and node_modules.
 GOFILES := find . \( -path ./.git -o -path ./.data -o -path ./bin -o -name node_modules \) -prune -o -name '*.go' -type f -print0
 
-.PHONY: help build web run test bench fmt fmt-check vet lint tidy clean clean-data services services-stop docker e2e generate
+.PHONY: help build web web-test run test bench fmt fmt-check vet lint tidy clean clean-data services services-stop docker e2e generate generate-check
 
 help: ## list the targets
 	@echo "Paotui make targets:"
@@ -50,17 +50,31 @@ help: ## list the targets
 	@echo
 	@echo "Overrides: PKG=./internal/store/... TESTFLAGS=-v RACE= BENCH=regex BENCHTIME=1s COUNT=1 IMAGE=paotui"
 
-build: ## build bin/paotui
-	$(GO) build -trimpath -o $(BIN) ./cmd/paotui
+build: ## build bin/paotui; once web/ is a workspace, the web apps first, embedded from web/dist
+	@if [ -f web/package.json ]; then \
+		if command -v npm >/dev/null; then $(MAKE) web; \
+		else echo "build: npm not found; embedding web/dist as it is (install Node.js and npm to rebuild the web apps)"; fi; \
+	fi
+	@tags=; \
+	if [ -d web/dist ] && [ -n "$$(ls -A web/dist)" ]; then tags=webdist; \
+	else echo "build: no web/dist; the binary serves the API only (web paths explain how to build the apps)"; fi; \
+	echo "$(GO) build -trimpath -tags '$$tags' -o $(BIN) ./cmd/paotui"; \
+	$(GO) build -trimpath -tags "$$tags" -o $(BIN) ./cmd/paotui
 
-web: ## build the web apps (nothing to do until web/package.json exists)
+web: ## build the web apps into web/dist (npm ci when the lock file changed; checks size budgets)
 	@if [ -f web/package.json ]; then \
 		cd web; \
-		if [ -f package-lock.json ]; then npm ci; else npm install; fi; \
+		if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci; fi; \
 		npm run build; \
 	else \
 		echo "web: web/package.json not present yet; nothing to build"; \
 	fi
+
+web-test: ## typecheck the web workspace and run its unit tests (Vitest)
+	@cd web; \
+	if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci; fi; \
+	npm run typecheck; \
+	npm test
 
 run: build ## start services, migrate, seed the demo tenant, serve with the worker on :8080
 	$(SERVICES) ensure
@@ -71,7 +85,11 @@ run: build ## start services, migrate, seed the demo tenant, serve with the work
 	$(BIN) demo logins; \
 	exec $(BIN) serve --worker
 
-test: lint ## gofmt + vet, start services, go test -race every package
+test: lint ## gofmt + vet; the web client is current, web typecheck + unit tests; go test -race every package
+	@if [ -f web/package.json ]; then \
+		if command -v npm >/dev/null; then $(MAKE) --no-print-directory generate-check web-test; \
+		else echo "test: npm not found; the web workspace is not checked (install Node.js and npm)"; [ "$$CI" != true ]; fi; \
+	fi
 	$(SERVICES) ensure
 	$(if $(RACE),,@echo "test: WARNING: running without -race (cgo is off: install gcc, or set CGO_ENABLED=1)")
 	$(LOAD_ENV); $(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKG)
@@ -95,8 +113,16 @@ lint: fmt-check vet ## gofmt check and go vet
 tidy: ## go mod tidy
 	$(GO) mod tidy
 
-generate: ## go generate (the web API client generation joins here later)
+generate: ## go generate, then the OpenAPI document and the web API client typed by it
 	$(GO) generate ./...
+	$(GO) run ./cmd/paotui openapi > web/packages/api/openapi.json.tmp || { rm -f web/packages/api/openapi.json.tmp; exit 1; }
+	mv web/packages/api/openapi.json.tmp web/packages/api/openapi.json
+	@if [ ! -f web/node_modules/.package-lock.json ]; then npm --prefix web ci; fi
+	npm --prefix web run generate
+
+generate-check: generate ## fail when the committed OpenAPI document or web client is stale
+	@git diff --exit-code --stat -- web/packages/api/openapi.json web/packages/api/src/schema.d.ts || \
+		{ echo "generate-check: the API changed; run make generate and commit the result"; exit 1; }
 
 services: ## make PostgreSQL and Redis answer (starts or installs them as needed)
 	$(SERVICES) ensure

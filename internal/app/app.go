@@ -5,6 +5,7 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -36,6 +37,7 @@ import (
 	"github.com/paotui/paotui/internal/storage"
 	"github.com/paotui/paotui/internal/store"
 	"github.com/paotui/paotui/internal/tracking"
+	"github.com/paotui/paotui/web"
 )
 
 // App holds the process's long-lived services.
@@ -72,6 +74,9 @@ type App struct {
 	// TXT answers custom-domain verification lookups: the system resolver, unless a test
 	// sets a fake before serving requests.
 	TXT domains.TXTResolver
+	// Web is the built web apps (web.Dist()), nil when the binary carries none; tests set a
+	// stand-in before building the HTTP server.
+	Web fs.FS
 }
 
 // appTXT reads App.TXT at lookup time, so tests can swap the resolver after New.
@@ -161,6 +166,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Couriers.WithLimits(limits)
 	a.Identity.WithSeatCheck(limits.AllowSeat)
 	a.TXT = net.DefaultResolver
+	if web.Built() {
+		a.Web = web.Dist()
+	}
 	a.Domains = domains.NewService(db, a.Plans, appTXT{a}, a.Resolver, cfg.BaseDomain, log)
 	a.Lifecycle = lifecycle.New(db, a.Registry, a.Resolver, a.Keys, a.Files, a.Outbox, cfg.Tenancy, log)
 	var billingStripe billing.Stripe

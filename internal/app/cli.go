@@ -33,7 +33,7 @@ func Command() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&cfgFile, "config", "", "YAML file layered over the built-in defaults")
 	env := &cliEnv{cfgFile: &cfgFile}
-	root.AddCommand(serveCmd(env), workerCmd(env), migrateCmd(env), tenantCmd(env), adminCmd(env), demoCmd(env), ledgerCmd(env))
+	root.AddCommand(serveCmd(env), workerCmd(env), migrateCmd(env), tenantCmd(env), adminCmd(env), demoCmd(env), ledgerCmd(env), openapiCmd())
 	return root
 }
 

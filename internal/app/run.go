@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/paotui/paotui/internal/branding"
 	"github.com/paotui/paotui/internal/dispatch"
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/idempotency"
@@ -22,6 +23,7 @@ import (
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 	"github.com/paotui/paotui/internal/tracking"
+	"github.com/paotui/paotui/internal/webapp"
 )
 
 // Serve runs the HTTP server (and the worker with withWorker) until ctx ends.
@@ -168,6 +170,7 @@ func (a *App) HTTP() *httpx.Server {
 		},
 	})
 	a.registerOperations(srv)
+	srv.ServeWeb(webapp.New(a.Web, branding.NewService(a.DB, a.Registry, a.Resolver), a.Log).Serve)
 	return srv
 }
 

@@ -1,0 +1,3 @@
+import { defineApp } from '../../vite.app'
+
+export default defineApp({ name: 'platform', base: '/', kit: 'element' })

@@ -1,0 +1,3 @@
+import { defineApp } from '../../vite.app'
+
+export default defineApp({ name: 'student', base: '/', kit: 'vant' })
