@@ -5,7 +5,23 @@ import vue from '@vitejs/plugin-vue'
 import { VantResolver } from '@vant/auto-import-resolver'
 import Components from 'unplugin-vue-components/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
-import { defineConfig, type UserConfig } from 'vite'
+import { defineConfig, type Plugin, type UserConfig } from 'vite'
+
+/**
+ * Vant's icon font carries its glyphs inline (woff2) and a fallback on Alibaba's CDN. The
+ * fallback is a third-party request every phone would make (and the server's CSP refuses it,
+ * which the browser reports as an error), so it is cut: every browser we serve reads woff2.
+ */
+export function noRemoteFonts(): Plugin {
+  return {
+    name: 'paotui-no-remote-fonts',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('.css') || !code.includes('at.alicdn.com')) return null
+      return { code: code.replace(/,\s*url\((?:https?:)?\/\/at\.alicdn\.com\/[^)]*\)\s*format\("woff"\)/g, ''), map: null }
+    },
+  }
+}
 
 export interface AppSpec {
   name: 'site' | 'student' | 'courier' | 'admin' | 'platform'
@@ -24,6 +40,7 @@ export function defineApp(spec: AppSpec): UserConfig {
     base: spec.base,
     plugins: [
       vue(),
+      noRemoteFonts(),
       ...(resolvers.length ? [Components({ resolvers, dirs: [], dts: 'src/components.d.ts' })] : []),
     ],
     define: {
