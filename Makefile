@@ -139,11 +139,6 @@ clean-data: services-stop ## stop the private services and delete .data/ (their 
 docker: ## build the container image (IMAGE=paotui)
 	docker build -t $(IMAGE) .
 
-e2e: ## browser tests (nothing to do until web/e2e exists)
-	@if [ -d web/e2e ]; then \
-		$(SERVICES) ensure; \
-		$(LOAD_ENV); \
-		npm --prefix web run e2e; \
-	else \
-		echo "e2e: web/e2e not present yet; nothing to run"; \
-	fi
+e2e: build ## browser tests: headless Chromium against bin/paotui on its own database (E2E=name-filter)
+	$(SERVICES) ensure
+	$(LOAD_ENV); node web/e2e/run.mjs $(E2E)
