@@ -185,6 +185,21 @@ func (s *LocalStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// DeletePrefix removes the folder of prefix with everything in it.
+func (s *LocalStore) DeletePrefix(ctx context.Context, prefix string) error {
+	dir, _, err := s.paths(prefix)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}
+
 // ctxReader stops a long copy when the request that started it is gone.
 type ctxReader struct {
 	ctx context.Context

@@ -90,6 +90,37 @@ func (s *S3Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// DeletePrefix lists the objects under prefix/ and removes them in batches.
+func (s *S3Store) DeletePrefix(ctx context.Context, prefix string) error {
+	if err := ValidKey(prefix); err != nil {
+		return err
+	}
+	list := s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix + "/", Recursive: true})
+	objects := make(chan minio.ObjectInfo)
+	var listErr error
+	go func() {
+		defer close(objects)
+		for o := range list {
+			if o.Err != nil {
+				listErr = o.Err
+				continue
+			}
+			objects <- o
+		}
+	}()
+	var removeErr error
+	for res := range s.client.RemoveObjects(ctx, s.bucket, objects, minio.RemoveObjectsOptions{}) {
+		if res.Err != nil && removeErr == nil {
+			removeErr = res.Err
+		}
+	}
+	// RemoveObjects closes its results only after objects is closed, so listErr is settled.
+	if err := errors.Join(listErr, removeErr); err != nil {
+		return s.fail("delete under", prefix, err)
+	}
+	return nil
+}
+
 func (s *S3Store) fail(op, key string, err error) error {
 	if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
 		return fmt.Errorf("%w: %s", ErrNotFound, key)

@@ -35,6 +35,9 @@ type Store interface {
 	// Delete removes the file; deleting a missing key is not an error (S3 semantics), so a
 	// retried clean-up succeeds.
 	Delete(ctx context.Context, key string) error
+	// DeletePrefix removes every file whose key starts with prefix + "/" (a whole folder, such
+	// as everything of one tenant). prefix must be a valid key; nothing there is not an error.
+	DeletePrefix(ctx context.Context, prefix string) error
 }
 
 // Info describes a stored file.

@@ -166,6 +166,33 @@ func conformance(t *testing.T, open func(t *testing.T) storage.Store) {
 		}
 	})
 
+	t.Run("delete prefix removes a folder and nothing else", func(t *testing.T) {
+		s := open(t)
+		put(t, s, "t/8/branding/logo", "image/png", []byte("logo"))
+		put(t, s, "t/8/orders/o1/p1.jpg", "image/jpeg", []byte("photo"))
+		put(t, s, "t/80/branding/logo", "image/png", []byte("another tenant"))
+		put(t, s, "t/8x", "text/plain", []byte("a sibling key"))
+		if err := s.DeletePrefix(ctx, "t/8"); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{"t/8/branding/logo", "t/8/orders/o1/p1.jpg"} {
+			if _, _, err := s.Open(ctx, key); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("%s after DeletePrefix: %v", key, err)
+			}
+		}
+		for _, key := range []string{"t/80/branding/logo", "t/8x"} {
+			if _, _, err := s.Open(ctx, key); err != nil {
+				t.Errorf("%s was removed with t/8: %v", key, err)
+			}
+		}
+		if err := s.DeletePrefix(ctx, "t/8"); err != nil {
+			t.Errorf("deleting an empty folder again: %v", err)
+		}
+		if err := s.DeletePrefix(ctx, "../t"); !errors.Is(err, storage.ErrBadKey) {
+			t.Errorf("DeletePrefix of a bad key: %v", err)
+		}
+	})
+
 	t.Run("keys that could escape are refused", func(t *testing.T) {
 		s := open(t)
 		for _, key := range badKeys {

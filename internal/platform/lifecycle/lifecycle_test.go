@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -410,6 +411,13 @@ func TestPurgeWaitsForTheGraceAndHonoursARestore(t *testing.T) {
 		doomed.ID).Error; err != nil {
 		t.Fatal(err)
 	}
+	// The tenant's other files (logo, delivery photos) live under t/<id>/; the kept tenant's must survive.
+	for _, key := range []string{fmt.Sprintf("t/%d/branding/logo", doomed.ID), fmt.Sprintf("t/%d/orders/o1/p1.jpg", doomed.ID),
+		fmt.Sprintf("t/%d/branding/logo", kept.ID)} {
+		if err := e.files.Put(ctx, key, "image/png", strings.NewReader("png"), 3); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ex, _, err := e.s.RequestExport(ctx, doomed, audit.Entry{Actor: "user:owner"})
 	if err != nil {
 		t.Fatal(err)
@@ -484,6 +492,14 @@ func TestPurgeWaitsForTheGraceAndHonoursARestore(t *testing.T) {
 	}
 	if _, _, err := e.files.Open(ctx, exportKey(doomed.ID, ex.ID)); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("export file survived the purge: %v", err)
+	}
+	for _, key := range []string{fmt.Sprintf("t/%d/branding/logo", doomed.ID), fmt.Sprintf("t/%d/orders/o1/p1.jpg", doomed.ID)} {
+		if _, _, err := e.files.Open(ctx, key); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s survived the purge: %v", key, err)
+		}
+	}
+	if _, _, err := e.files.Open(ctx, fmt.Sprintf("t/%d/branding/logo", kept.ID)); err != nil {
+		t.Errorf("the purge removed another tenant's logo: %v", err)
 	}
 	if ex, _ := e.s.Export(ctx, doomed, ex.ID); ex.Status != ExportExpired {
 		t.Errorf("export after the purge: %+v", ex)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -433,6 +434,11 @@ func (s *Service) Purge(ctx context.Context, id int64) (bool, error) {
 			// The row no longer points at it; the key is logged so an operator can remove it.
 			s.log.Error("export file of a deleted tenant not removed", "tenant", purged.Slug, "key", key, "err", err)
 		}
+	}
+	// Everything else the tenant stored (logo, delivery photos) lives under t/<id>/.
+	prefix := "t/" + strconv.FormatInt(id, 10)
+	if err := s.files.DeletePrefix(ctx, prefix); err != nil {
+		s.log.Error("files of a deleted tenant not removed", "tenant", purged.Slug, "prefix", prefix, "err", err)
 	}
 	s.log.Info("tenant deleted", "tenant", purged.Slug, "schema", purged.Schema)
 	return true, nil
