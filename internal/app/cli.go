@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gorm.io/gorm"
 
 	"github.com/paotui/paotui/internal/audit"
 	"github.com/paotui/paotui/internal/blueprint"
 	"github.com/paotui/paotui/internal/config"
 	"github.com/paotui/paotui/internal/identity"
+	"github.com/paotui/paotui/internal/platform/admin"
 	"github.com/paotui/paotui/internal/platform/provision"
 	"github.com/paotui/paotui/internal/platform/tenancy"
 )
@@ -281,30 +281,24 @@ func currentUser() string {
 	return "operator"
 }
 
-// SetTenantStatus suspends or resumes a tenant, audits it and tells every replica.
+// SetTenantStatus suspends or resumes a tenant for an operator. It goes through the same path
+// as the platform API (admin.Service.SetStatus): the same rules, the same audit entry, every
+// replica told. A resume lifts any hold, as a platform admin's does (and cancels a deletion).
 func (a *App) SetTenantStatus(ctx context.Context, slug string, to tenancy.Status, reason, actor string) (*tenancy.Tenant, error) {
 	t, err := a.Registry.BySlug(ctx, slug)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %q: %w", slug, err)
 	}
 	if to == tenancy.StatusActive && t.Status == tenancy.StatusProvisioning {
-		// The registry allows provisioning → active (the provisioning job's last step); an
-		// operator must not skip the job's work by "resuming".
+		// An operator must not skip the provisioning job's work by "resuming".
 		return nil, fmt.Errorf("tenant %q is still provisioning; run `paotui tenant create %s` again to finish it", slug, slug)
 	}
-	var out *tenancy.Tenant
-	err = a.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if out, err = a.Registry.SetStatus(tx, t.ID, to, reason); err != nil {
-			return err
-		}
-		return audit.RecordPlatform(tx, &t.ID, audit.Entry{Actor: actor, Action: "tenant." + string(to), Target: "tenant:" + slug,
-			Meta: map[string]any{"reason": reason, "from": string(t.Status)}})
-	})
-	if err != nil {
-		return nil, err
+	if strings.TrimSpace(reason) == "" {
+		reason = "by the operator"
 	}
-	if err := a.Resolver.Invalidate(ctx, t.ID); err != nil {
-		a.Log.Warn("tenant cache invalidation not published", "err", err)
+	svc := admin.New(a.DB, a.Registry, a.Resolver, a.Plans, a.Log)
+	if _, err := svc.SetStatus(ctx, t.ID, to, reason, audit.Entry{Actor: actor}); err != nil {
+		return nil, fmt.Errorf("tenant %q: %w", slug, err)
 	}
-	return out, nil
+	return a.Registry.ByID(ctx, t.ID)
 }
