@@ -1,10 +1,12 @@
 import './style.css'
+import { createPinia } from 'pinia'
 import { mountApp } from '@paotui/ui'
 import App from './App.vue'
 import { router } from './router'
 
 void mountApp(App, {
   expect: 'tenant',
-  setup: (app) => app.use(router),
+  // Pinia first: the router's guard reads the courier store.
+  setup: (app) => app.use(createPinia()).use(router),
   title: (boot) => `${boot.tenant?.branding.displayName ?? 'Paotui'} · Courier`,
 })

@@ -1,0 +1,78 @@
+import { describe, expect, it, vi } from 'vitest'
+import { dueForPing, Tracker, type Fix, type TrackerState } from './tracker'
+
+// A fake Geolocation whose watchers the test drives.
+function fakeGeo() {
+  let ok: PositionCallback | undefined
+  let fail: PositionErrorCallback | null | undefined
+  const geo = {
+    watchPosition: vi.fn((s: PositionCallback, e?: PositionErrorCallback | null) => {
+      ok = s
+      fail = e
+      return 7
+    }),
+    clearWatch: vi.fn(),
+    getCurrentPosition: vi.fn(),
+  }
+  const fix = (lat: number, lng: number) =>
+    ok!({ coords: { latitude: lat, longitude: lng, accuracy: 12 }, timestamp: 0 } as unknown as GeolocationPosition)
+  const error = (code: number) => fail!({ code } as GeolocationPositionError)
+  return { geo: geo as unknown as Geolocation, raw: geo, fix, error }
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0))
+
+describe('dueForPing', () => {
+  it('sends the first fix at once, then one per interval', () => {
+    expect(dueForPing(undefined, 0)).toBe(true)
+    expect(dueForPing(1000, 5999)).toBe(false)
+    expect(dueForPing(1000, 6000)).toBe(true)
+  })
+})
+
+describe('Tracker', () => {
+  it('throttles pings to the interval', async () => {
+    const g = fakeGeo()
+    let now = 1000
+    const sent: Fix[] = []
+    const tr = new Tracker({ geolocation: g.geo, now: () => now, onState: () => {}, send: async (f) => (sent.push(f), true) }, 5000)
+    tr.start()
+    g.fix(39.99, 116.3)
+    await flush()
+    now = 3000
+    g.fix(39.991, 116.3)
+    await flush()
+    now = 6000
+    g.fix(39.992, 116.3)
+    await flush()
+    expect(sent.map((f) => f.lat)).toEqual([39.99, 39.992])
+    expect(sent[0]).toMatchObject({ lng: 116.3, accuracy: 12 })
+    expect(tr.state).toBe('ok')
+  })
+
+  it('reports a denied permission and stops watching on stop()', () => {
+    const g = fakeGeo()
+    const states: TrackerState[] = []
+    const tr = new Tracker({ geolocation: g.geo, now: () => 0, onState: (s) => states.push(s), send: async () => true })
+    tr.start()
+    g.error(1)
+    expect(tr.state).toBe('denied')
+    tr.stop()
+    expect(g.raw.clearWatch).toHaveBeenCalledWith(7)
+    expect(states).toEqual(['locating', 'denied', 'idle'])
+  })
+
+  it('says when the browser has no geolocation', () => {
+    const tr = new Tracker({ geolocation: undefined, now: () => 0, onState: () => {}, send: async () => true })
+    tr.start()
+    expect(tr.state).toBe('unsupported')
+  })
+
+  it('watches once however often it is started', () => {
+    const g = fakeGeo()
+    const tr = new Tracker({ geolocation: g.geo, now: () => 0, onState: () => {}, send: async () => true })
+    tr.start()
+    tr.start()
+    expect(g.raw.watchPosition).toHaveBeenCalledTimes(1)
+  })
+})

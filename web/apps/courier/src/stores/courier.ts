@@ -1,0 +1,66 @@
+// The courier's profile (application status, online) and the position pings sent while online.
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import type { Problem, Schema } from '@paotui/api'
+import { api } from '../api'
+import { Tracker, type TrackerState } from '../lib/tracker'
+
+export type Profile = Schema<'CourierProfile'>
+
+export const useCourier = defineStore('courier', () => {
+  const profile = ref<Profile | null>(null)
+  /** True once the profile was asked for: null then means "has not applied". */
+  const loaded = ref(false)
+  const tracking = ref<TrackerState>('idle')
+  const lastPingAt = ref<number | undefined>()
+
+  const tracker = new Tracker({
+    geolocation: globalThis.navigator?.geolocation,
+    now: () => Date.now(),
+    onState: (s, at) => {
+      tracking.value = s
+      lastPingAt.value = at
+    },
+    send: async (fix) => {
+      const { error } = await api.POST('/api/v1/courier/location', { body: fix })
+      // A refused ping (too frequent, implausible) is not worth a message: the next one follows.
+      return !error || error.code === 'location_too_frequent'
+    },
+  })
+
+  async function load(): Promise<Problem | null> {
+    const { data, error } = await api.GET('/api/v1/courier/profile')
+    if (error) {
+      if (error.code === 'courier_profile_not_found') {
+        profile.value = null
+        loaded.value = true
+        return null
+      }
+      return error
+    }
+    setProfile(data)
+    loaded.value = true
+    return null
+  }
+
+  function setProfile(p: Profile | null): void {
+    profile.value = p
+    if (p?.online && p.status === 'approved') tracker.start()
+    else tracker.stop()
+  }
+
+  async function setOnline(on: boolean): Promise<Problem | null> {
+    const { data, error } = on ? await api.POST('/api/v1/courier/online') : await api.POST('/api/v1/courier/offline')
+    if (error) return error
+    setProfile(data)
+    return null
+  }
+
+  function reset(): void {
+    tracker.stop()
+    profile.value = null
+    loaded.value = false
+  }
+
+  return { profile, loaded, tracking, lastPingAt, load, setProfile, setOnline, reset }
+})
