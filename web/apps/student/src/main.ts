@@ -1,10 +1,14 @@
 import './style.css'
+import { createPinia } from 'pinia'
 import { mountApp } from '@paotui/ui'
 import App from './App.vue'
 import { router } from './router'
 
 void mountApp(App, {
   expect: 'tenant',
-  setup: (app) => app.use(router),
+  setup: (app) => {
+    app.use(createPinia())
+    app.use(router)
+  },
   title: (boot) => boot.tenant?.branding.displayName ?? 'Paotui',
 })
