@@ -459,6 +459,12 @@ func TestSignupCheckoutWebhooksAndBillingLifecycle(t *testing.T) {
 		t.Fatalf("the subscription's plan after set-tenant-plan: %s", r.Body)
 	}
 
+	// The owner sees the plans to change to on the team's own host.
+	r = e.Do(host, "GET", "/api/v1/admin/billing/plans", owner.AccessToken, nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"id":"growth"`) || !strings.Contains(string(r.Body), `"id":"campus"`) {
+		t.Fatalf("list-offered-plans: %d %s", r.Status, r.Body)
+	}
+
 	// The customer portal opens (stripe-mock answers with a session URL).
 	r = e.Do(host, "POST", "/api/v1/admin/billing/portal", owner.AccessToken, nil)
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"url":"http`) {

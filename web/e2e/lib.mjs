@@ -263,9 +263,12 @@ export class Browser {
     this.errors = []
   }
 
-  /** A new page in its own context (separate storage), at a phone's width unless told. */
-  async page({ width = 375, height = 812, locale = 'zh-CN' } = {}) {
-    const context = await this.browser.newContext({ viewport: { width, height }, locale })
+  /**
+   * A new page in its own context (separate storage), at a phone's width unless told; other
+   * options (geolocation, permissions ...) go to the context as Playwright takes them.
+   */
+  async page({ width = 375, height = 812, locale = 'zh-CN', ...options } = {}) {
+    const context = await this.browser.newContext({ ...options, viewport: { width, height }, locale })
     this.contexts.push(context)
     const page = await context.newPage()
     page.on('pageerror', (e) => this.errors.push(`${page.url()}: uncaught ${e.message}`))

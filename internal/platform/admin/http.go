@@ -112,10 +112,10 @@ type tenantIDPath struct {
 // PlatformTenantDetail is the super-admin's page of one tenant.
 type PlatformTenantDetail struct {
 	PlatformTenant
-	Usage        *plans.PlanUsage     `json:"usage" doc:"The plan and its limits against current usage; null while the tenant is provisioning or deleted."`
-	Figures      *TenantFigures       `json:"figures" doc:"GMV, orders by status and couriers; null while the tenant is provisioning or deleted."`
-	Provisioning *provision.Progress  `json:"provisioning" doc:"Provisioning progress while the tenant is provisioning, else null."`
-	Subscription *billing.BillingView `json:"subscription" doc:"The billing subscription; null for a tenant made by an operator without one."`
+	Usage        *plans.PlanUsage     `json:"usage,omitempty" doc:"The plan and its limits against current usage; absent while the tenant is provisioning or deleted."`
+	Figures      *TenantFigures       `json:"figures,omitempty" doc:"GMV, orders by status and couriers; absent while the tenant is provisioning or deleted."`
+	Provisioning *provision.Progress  `json:"provisioning,omitempty" doc:"Provisioning progress while the tenant is provisioning, else absent."`
+	Subscription *billing.BillingView `json:"subscription,omitempty" doc:"The billing subscription; absent for a tenant made by an operator without one."`
 }
 
 type tenantDetailOutput struct{ Body PlatformTenantDetail }

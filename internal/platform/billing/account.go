@@ -26,7 +26,7 @@ type BillingView struct {
 	GraceUntil        *time.Time     `json:"graceUntil,omitempty" doc:"A past-due team is paused at this time unless it pays."`
 	CheckoutURL       string         `json:"checkoutUrl,omitempty" doc:"Open while the first payment is not made."`
 	HasCustomer       bool           `json:"hasCustomer" doc:"Whether the customer portal can be opened."`
-	BillingBanner     *BillingBanner `json:"banner,omitempty" doc:"What the admin shows at the top of every page; absent when all is well."`
+	Banner            *BillingBanner `json:"banner,omitempty" doc:"What the admin shows at the top of every page; absent when all is well."`
 }
 
 // BillingBanner is a billing notice for the tenant admin.
@@ -43,15 +43,15 @@ func (r *subRow) view(t *tenancy.Tenant) BillingView {
 		GraceUntil: r.GraceUntil, CheckoutURL: r.CheckoutURL, HasCustomer: r.StripeCustomerID != nil}
 	switch {
 	case t.Status == tenancy.StatusSuspended && t.Hold == tenancy.HoldBilling && r.Status == StatusIncomplete:
-		v.BillingBanner = &BillingBanner{Level: "error", Code: "checkout_pending", Message: "Complete the payment to open your service."}
+		v.Banner = &BillingBanner{Level: "error", Code: "checkout_pending", Message: "Complete the payment to open your service."}
 	case t.Status == tenancy.StatusSuspended && t.Hold == tenancy.HoldBilling && r.Status == StatusCanceled:
-		v.BillingBanner = &BillingBanner{Level: "error", Code: "canceled", Message: "The subscription is canceled; the service is paused. Choose a plan to resume."}
+		v.Banner = &BillingBanner{Level: "error", Code: "canceled", Message: "The subscription is canceled; the service is paused. Choose a plan to resume."}
 	case t.Status == tenancy.StatusSuspended && t.Hold == tenancy.HoldBilling:
-		v.BillingBanner = &BillingBanner{Level: "error", Code: "paused_unpaid", Message: "The service is paused for an unpaid invoice. Paying resumes it at once."}
+		v.Banner = &BillingBanner{Level: "error", Code: "paused_unpaid", Message: "The service is paused for an unpaid invoice. Paying resumes it at once."}
 	case r.Status.owing():
-		v.BillingBanner = &BillingBanner{Level: "warning", Code: "past_due", Message: "The last payment failed. Update the payment method before the service is paused.", Until: r.GraceUntil}
+		v.Banner = &BillingBanner{Level: "warning", Code: "past_due", Message: "The last payment failed. Update the payment method before the service is paused.", Until: r.GraceUntil}
 	case r.Status == StatusTrialing:
-		v.BillingBanner = &BillingBanner{Level: "info", Code: "trial", Message: "Trial in progress.", Until: r.TrialEnd}
+		v.Banner = &BillingBanner{Level: "info", Code: "trial", Message: "Trial in progress.", Until: r.TrialEnd}
 	}
 	return v
 }
@@ -61,7 +61,13 @@ func (s *Service) Get(ctx context.Context, t *tenancy.Tenant) (*BillingView, err
 	var row subRow
 	err := s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", t.ID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNoSubscription
+		// A team made by an operator has no subscription: it is on its plan (if any) with
+		// nothing billed, which the owner sees as status none rather than as an error.
+		var planID *string
+		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT plan_id FROM public.tenants WHERE id = ?`, t.ID).Scan(&planID).Error; err != nil {
+			return nil, err
+		}
+		return &BillingView{PlanID: str(planID), Interval: Monthly, Status: StatusNone}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -76,11 +82,11 @@ func (s *Service) ViewOf(ctx context.Context, id int64) (*BillingView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.Get(ctx, t)
-	if errors.Is(err, ErrNoSubscription) {
-		return nil, nil
+	var n int64
+	if err := s.db.Gorm.WithContext(ctx).Model(&subRow{}).Where("tenant_id = ?", id).Count(&n).Error; err != nil || n == 0 {
+		return nil, err
 	}
-	return v, err
+	return s.Get(ctx, t)
 }
 
 // DowngradeError names the limits the current usage exceeds on the plan asked for.

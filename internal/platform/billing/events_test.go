@@ -160,3 +160,30 @@ func TestGraceEndPausesOnceAndPlatformResumeSticks(t *testing.T) {
 		t.Fatalf("after paying: %+v %v", r, err)
 	}
 }
+
+// A team made by an operator has no subscription; its owner sees status none on its plan, not
+// an error.
+func TestViewWithoutSubscription(t *testing.T) {
+	db, _ := storetest.New(t)
+	ctx := context.Background()
+	reg := tenancy.NewRegistry(db.Gorm, nil)
+	s := New(db, reg, noInvalidate{}, plans.NewService(db, nil), nil, jobs.NewOutbox(), Config{GracePeriod: time.Hour,
+		URL: func(h string) string { return "http://" + h }, BaseDomain: "example.test"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var tn *tenancy.Tenant
+	if err := db.Gorm.Transaction(func(tx *gorm.DB) error {
+		var err error
+		if tn, err = reg.Insert(tx, "operator", "Operator made"); err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE public.tenants SET plan_id = 'pro' WHERE id = ?`, tn.ID).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Get(ctx, tn)
+	if err != nil || v.Status != StatusNone || v.PlanID != "pro" || v.Banner != nil {
+		t.Fatalf("view: %+v %v", v, err)
+	}
+	if v, err := s.ViewOf(ctx, tn.ID); err != nil || v != nil {
+		t.Fatalf("the platform's view of a tenant without a subscription: %+v %v", v, err)
+	}
+}

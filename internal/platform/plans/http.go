@@ -125,6 +125,12 @@ func RegisterHTTP(api huma.API, s *Service) {
 		Summary:     "The plans a campus team can sign up for, in pricing-page order",
 		Description: "Names come in Chinese and English; amounts are minor units (分) for display; a null limit is unlimited.",
 	}, httpx.Public(httpx.ScopeBase), h.listOffered)
+	offered := httpx.Perm(httpx.ScopeTenant, "billing:read")
+	offered.WhileSuspended = true
+	httpx.Register(api, huma.Operation{
+		OperationID: "list-offered-plans", Method: http.MethodGet, Path: "/api/v1/admin/billing/plans", Tags: []string{"billing"},
+		Summary: "The plans the team can change to (the pricing page's list, on the team's own host)",
+	}, offered, h.listOffered)
 
 	tags := []string{"platform"}
 	httpx.Register(api, huma.Operation{
@@ -311,7 +317,7 @@ func (h *handlers) retire(ctx context.Context, in *planIDPath) (*planOutput, err
 
 // PlanUsage is a tenant's plan, its limits and their usage.
 type PlanUsage struct {
-	Plan        *PlanOffer  `json:"plan" doc:"null: the team has no plan and nothing is limited."`
+	Plan        *PlanOffer  `json:"plan,omitempty" doc:"Absent: the team has no plan and nothing is limited."`
 	PeriodStart time.Time   `json:"periodStart" doc:"Orders are counted from here: the first of the month in the team's time zone."`
 	Items       []UsageLine `json:"items"`
 }

@@ -66,6 +66,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/billing/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The plans the team can change to (the pricing page's list, on the team's own host)
+         * @description Requires permission `billing:read`.
+         */
+        get: operations["list-offered-plans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/billing/portal": {
         parameters: {
             query?: never;
@@ -3920,8 +3940,8 @@ export interface components {
              * @description Orders are counted from here: the first of the month in the team's time zone.
              */
             periodStart: string;
-            /** @description null: the team has no plan and nothing is limited. */
-            plan: components["schemas"]["PlanOffer"];
+            /** @description Absent: the team has no plan and nothing is limited. */
+            plan?: components["schemas"]["PlanOffer"];
         };
         PlatformDashboard: {
             /**
@@ -4035,24 +4055,24 @@ export interface components {
         PlatformTenantDetail: {
             /** Format: date-time */
             createdAt: string;
-            /** @description GMV, orders by status and couriers; null while the tenant is provisioning or deleted. */
-            figures: components["schemas"]["TenantFigures"];
+            /** @description GMV, orders by status and couriers; absent while the tenant is provisioning or deleted. */
+            figures?: components["schemas"]["TenantFigures"];
             /** Format: int64 */
             id: number;
             name: string;
             /** @description null: the tenant has no plan and nothing is limited. */
             planId: string | null;
-            /** @description Provisioning progress while the tenant is provisioning, else null. */
-            provisioning: components["schemas"]["Progress"];
+            /** @description Provisioning progress while the tenant is provisioning, else absent. */
+            provisioning?: components["schemas"]["Progress"];
             slug: string;
             /** @enum {string} */
             status: "provisioning" | "active" | "suspended" | "deleted";
             /** @description Why the status was last changed; empty if never said. */
             statusReason: string;
-            /** @description The billing subscription; null for a tenant made by an operator without one. */
-            subscription: components["schemas"]["BillingView"];
-            /** @description The plan and its limits against current usage; null while the tenant is provisioning or deleted. */
-            usage: components["schemas"]["PlanUsage"];
+            /** @description The billing subscription; absent for a tenant made by an operator without one. */
+            subscription?: components["schemas"]["BillingView"];
+            /** @description The plan and its limits against current usage; absent while the tenant is provisioning or deleted. */
+            usage?: components["schemas"]["PlanUsage"];
         };
         Point: {
             /** Format: double */
@@ -4951,6 +4971,65 @@ export interface operations {
             };
             /** @description Bad Gateway */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-offered-plans": {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanOfferListOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
