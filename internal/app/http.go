@@ -26,6 +26,7 @@ import (
 	"github.com/paotui/paotui/internal/platform/plans"
 	"github.com/paotui/paotui/internal/platform/signup"
 	"github.com/paotui/paotui/internal/platform/tenancy"
+	"github.com/paotui/paotui/internal/reports"
 	"github.com/paotui/paotui/internal/settings"
 	"github.com/paotui/paotui/internal/tracking"
 )
@@ -105,6 +106,7 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	branding.RegisterHTTP(srv.API, branding.NewService(a.DB, a.Registry, a.Resolver).WithFiles(a.Files))
 	signup.RegisterHTTP(srv.API, a.Registry, a.Signup)
 	billing.RegisterHTTP(srv.API, a.Billing, a.Cfg.Billing.WebhookSecret.Reveal())
+	reports.RegisterHTTP(srv.API, reports.New(a.DB))
 	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
 	payments.RegisterWalletHTTP(srv.API, a.Payments)
 	a.registerPlatformOps(srv.API)

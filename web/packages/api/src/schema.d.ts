@@ -330,6 +330,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Today's orders, completions and GMV, open orders, couriers, and a trend by day in the team's time zone
+         * @description Requires permission `orders:read`.
+         */
+        get: operations["get-admin-dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/dispatch/run": {
         parameters: {
             query?: never;
@@ -2964,6 +2984,12 @@ export interface components {
              */
             week: number;
         };
+        Couriers: {
+            /** Format: int64 */
+            approved: number;
+            /** Format: int64 */
+            online: number;
+        };
         CreateInputBody: {
             dropoff: components["schemas"]["StopInput"];
             /** @description Values for the task type's form fields, by field key. */
@@ -3005,6 +3031,44 @@ export interface components {
             txtRecord: components["schemas"]["TXTRecord"];
             /** Format: date-time */
             verifiedAt?: string;
+        };
+        Dashboard: {
+            couriers: components["schemas"]["Couriers"];
+            /**
+             * Format: int64
+             * @description Orders paid and not yet delivered: waiting for a courier, accepted or picked up.
+             */
+            openOrders: number;
+            today: components["schemas"]["DayFigures"];
+            /** @description One entry per day, oldest first, ending today; days without orders are zeros. */
+            trend: components["schemas"]["DayFigures"][] | null;
+            /**
+             * @description The team's time zone; days are counted in it.
+             * @example Asia/Shanghai
+             */
+            zone: string;
+        };
+        DayFigures: {
+            /**
+             * Format: int64
+             * @description Orders completed that day.
+             */
+            completed: number;
+            /**
+             * @description The day in the team's time zone.
+             * @example 2026-11-25
+             */
+            date: string;
+            /**
+             * Format: int64
+             * @description Paid less refunded, of the orders completed that day.
+             */
+            gmv: number;
+            /**
+             * Format: int64
+             * @description Orders created that day that count (not expired, not cancelled before payment).
+             */
+            orders: number;
         };
         DeclineOfferInputBody: {
             /** @description Why not (optional); staff see it with the order's dispatch history. */
@@ -5855,6 +5919,65 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "get-admin-dashboard": {
+        parameters: {
+            query?: {
+                /** @description How many days the trend covers, ending today. */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,34 +2,25 @@ import { describe, expect, it } from 'vitest'
 import { feedItem, figuresOf, ordersPerDay } from './data'
 
 describe('figuresOf', () => {
-  it('counts completed value and active orders only', () => {
-    const f = figuresOf([
-      { status: 'completed', total: 855, createdAt: '' },
-      { status: 'completed', total: 100, createdAt: '' },
-      { status: 'accepted', total: 500, createdAt: '' },
-      { status: 'cancelled', total: 900, createdAt: '' },
-    ])
-    expect(f).toEqual({ orders: 4, completed: 2, gmv: 955, active: 1 })
+  it("takes today's figures and what is open now", () => {
+    const d = {
+      today: { date: '2026-11-25', orders: 5, completed: 2, gmv: 1300 },
+      openOrders: 3,
+      trend: [],
+    }
+    expect(figuresOf(d)).toEqual({ orders: 5, completed: 2, gmv: 1300, active: 3 })
   })
 })
 
 describe('ordersPerDay', () => {
-  it('zero-fills the window and drops older orders', () => {
-    const today = new Date(2026, 10, 25, 12)
-    const pts = ordersPerDay(
-      [
-        { status: 'completed', total: 1, createdAt: new Date(2026, 10, 25, 9).toISOString() },
-        { status: 'completed', total: 1, createdAt: new Date(2026, 10, 25, 10).toISOString() },
-        { status: 'completed', total: 1, createdAt: new Date(2026, 10, 23, 10).toISOString() },
-        { status: 'completed', total: 1, createdAt: new Date(2026, 9, 1).toISOString() },
-      ],
-      3,
-      today,
-    )
-    expect(pts).toEqual([
-      { x: '11-23', y: 1 },
-      { x: '11-24', y: 0 },
-      { x: '11-25', y: 2 },
+  it('labels each day of the trend, oldest first', () => {
+    const trend = [
+      { date: '2026-11-24', orders: 1, completed: 0, gmv: 0 },
+      { date: '2026-11-25', orders: 4, completed: 2, gmv: 900 },
+    ]
+    expect(ordersPerDay({ trend })).toEqual([
+      { x: '11-24', y: 1 },
+      { x: '11-25', y: 4 },
     ])
   })
 })

@@ -1,8 +1,8 @@
-// The dashboard's figures, computed from the latest orders until the API has a figures
-// operation of its own (the tenant admin has list-orders, nothing aggregated).
+// The dashboard's figures come from get-admin-dashboard: today's orders, completions and GMV
+// in the team's time zone, open orders, couriers, and a trend by day.
 import type { Schema } from '@paotui/api'
 
-type Order = Pick<Schema<'Order'>, 'status' | 'total' | 'createdAt'>
+type Dashboard = Pick<Schema<'Dashboard'>, 'today' | 'openOrders' | 'trend'>
 
 export interface Figures {
   orders: number
@@ -11,33 +11,14 @@ export interface Figures {
   active: number
 }
 
-const activeStatuses = new Set(['awaiting_courier', 'accepted', 'picked_up', 'delivered'])
-
-export function figuresOf(orders: readonly Order[]): Figures {
-  const f: Figures = { orders: orders.length, completed: 0, gmv: 0, active: 0 }
-  for (const o of orders) {
-    if (o.status === 'completed') {
-      f.completed++
-      f.gmv += o.total
-    }
-    if (activeStatuses.has(o.status)) f.active++
-  }
-  return f
+/** Today's figures; active is what is open now (waiting for a courier, accepted or picked up). */
+export function figuresOf(d: Dashboard): Figures {
+  return { orders: d.today.orders, completed: d.today.completed, gmv: d.today.gmv, active: d.openOrders }
 }
 
-/** Orders per local day for the last `days` days ending today, zero-filled, oldest first. */
-export function ordersPerDay(orders: readonly Order[], days: number, today: Date): { x: string; y: number }[] {
-  const key = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
-  const counts = new Map<string, number>()
-  for (let i = days - 1; i >= 0; i--) {
-    const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i)
-    counts.set(key(d), 0)
-  }
-  for (const o of orders) {
-    const k = key(new Date(o.createdAt))
-    if (counts.has(k)) counts.set(k, counts.get(k)! + 1)
-  }
-  return [...counts].map(([x, y]) => ({ x: x.slice(5), y }))
+/** The chart's points: orders per day, oldest first, labelled MM-DD. */
+export function ordersPerDay(d: Pick<Dashboard, 'trend'>): { x: string; y: number }[] {
+  return (d.trend ?? []).map((day) => ({ x: day.date.slice(5), y: day.orders }))
 }
 
 export interface FeedItem {
