@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/paotui/paotui/internal/blueprint"
+	"github.com/paotui/paotui/internal/places"
 )
 
 // Text is a string in both UI languages.
@@ -88,7 +89,8 @@ const (
 
 // The key, clock and weekday rules are the blueprint's (internal/blueprint keeps its own
 // unexported copies); they are restated here so the admin API accepts what a blueprint may
-// declare. The key pattern is also a CHECK on task_types.key.
+// declare. The key pattern is also a CHECK on task_types.key. Service hours are the exception:
+// they follow places (which enforces them), whose windows may end at 24:00.
 var (
 	keyPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 	clockPattern = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
@@ -262,9 +264,10 @@ func validateHours(hours map[string][]string) error {
 			return invalid("serviceHours."+day, "at most %d windows a day", maxWindowsPerDay)
 		}
 		for i, w := range windows {
-			from, to, ok := strings.Cut(w, "-")
-			if !ok || !clockPattern.MatchString(from) || !clockPattern.MatchString(to) || from >= to {
-				return invalid(fmt.Sprintf("serviceHours.%s[%d]", day, i), "must be HH:MM-HH:MM with start before end")
+			// Parsed by places, which enforces them when an order is placed, so an admin may
+			// save exactly what is enforced: an end of 24:00 (end of day) but never a start.
+			if _, err := places.ParseWindow(w); err != nil {
+				return invalid(fmt.Sprintf("serviceHours.%s[%d]", day, i), "must be HH:MM-HH:MM with start before end, by 24:00")
 			}
 		}
 	}

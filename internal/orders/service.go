@@ -662,11 +662,11 @@ func (s *Service) Refund(ctx context.Context, t *tenancy.Tenant, actorID, orderI
 		if r.PaidAmount == 0 {
 			return ErrNotPaid
 		}
-		if r.Status == Completed {
+		if err := refundable(r.Status); err != nil {
 			// Settled: the money sits with the courier and the tenant, not in escrow. Refunds
 			// of completed orders come from the tenant's revenue; that flow (and clawbacks)
-			// belongs to the disputes work.
-			return fmt.Errorf("%w: the order is settled", ErrRefundTooLarge)
+			// belongs to the disputes work. The code stays refund_too_large, as shipped.
+			return fmt.Errorf("%w: %w", ErrRefundTooLarge, err)
 		}
 		if idemKey == "" {
 			idemKey = fmt.Sprintf("refund:%s:%d:%d", r.ID, r.RefundedAmount, amount)

@@ -23,8 +23,8 @@ const (
 // Statuses lists every status in lifecycle order (filters, reports, docs).
 var Statuses = []Status{AwaitingPayment, AwaitingCourier, Accepted, PickedUp, Delivered, Completed, Cancelled, Expired, Refunded}
 
-// Terminal reports whether nothing more can happen to an order in s (except an admin refund
-// of a completed order, which is a money correction, not a step of the errand).
+// Terminal reports whether nothing more can happen to an order in s (except the refund of
+// what a cancelled order still holds, which is a money correction, not a step of the errand).
 func (s Status) Terminal() bool {
 	return s == Completed || s == Cancelled || s == Expired || s == Refunded
 }
@@ -115,7 +115,9 @@ var machine = map[step]rule{
 	{Delivered, EventConfirm}: {Completed, []Actor{ActorStudent, ActorSystem, ActorStaff}},
 	{Delivered, EventRefund}:  {Refunded, []Actor{ActorStaff}},
 
-	{Completed, EventRefund}: {Refunded, []Actor{ActorStaff}},
+	// No refund of a completed order: confirming it settled the escrow to the courier and the
+	// tenant, so there is nothing left to refund from (see refundable). Taking money back
+	// after settlement is a clawback, which belongs to the disputes work.
 	{Cancelled, EventRefund}: {Refunded, []Actor{ActorStaff, ActorSystem}},
 }
 
@@ -142,4 +144,18 @@ func Allowed(s Status, actor Actor) []Event {
 		}
 	}
 	return out
+}
+
+// ErrSettled is returned for a refund of a completed order: its escrow has been split to the
+// courier and the tenant.
+var ErrSettled = errors.New("the order is settled")
+
+// refundable says whether staff may refund an order in s at all (how much is a separate
+// check against what is left of the payment). Allowed must never offer EventRefund where
+// this refuses; state_test.go holds the two together.
+func refundable(s Status) error {
+	if s == Completed {
+		return ErrSettled
+	}
+	return nil
 }

@@ -40,7 +40,7 @@ func TestNext(t *testing.T) {
 		{"courier cannot confirm", Delivered, EventConfirm, ActorCourier, ""},
 		{"no cancel after delivery", Delivered, EventCancel, ActorStaff, ""},
 		{"dispute refund after delivery", Delivered, EventRefund, ActorStaff, Refunded},
-		{"refund completed", Completed, EventRefund, ActorStaff, Refunded},
+		{"no refund of a settled order", Completed, EventRefund, ActorStaff, ""},
 		{"refund cancelled", Cancelled, EventRefund, ActorSystem, Refunded},
 		{"student cannot refund", Cancelled, EventRefund, ActorStudent, ""},
 		{"expired is final", Expired, EventPay, ActorSystem, ""},
@@ -92,5 +92,26 @@ func TestMachineShape(t *testing.T) {
 	}
 	if got := Allowed(Accepted, ActorCourier); len(got) != 2 {
 		t.Errorf("courier on accepted order may %v; want release and pickup", got)
+	}
+}
+
+// The buttons a client draws come from Allowed; a refund button the service then refuses
+// (the web admin offered refunds of completed orders, which refund-order rejected as settled)
+// must not exist for any status or actor.
+func TestAllowedRefundIsRefundable(t *testing.T) {
+	if err := refundable(Completed); !errors.Is(err, ErrSettled) {
+		t.Fatalf("refundable(completed) = %v, want ErrSettled", err)
+	}
+	for _, s := range Statuses {
+		for _, a := range []Actor{ActorStudent, ActorCourier, ActorStaff, ActorSystem} {
+			for _, e := range Allowed(s, a) {
+				if e != EventRefund {
+					continue
+				}
+				if err := refundable(s); err != nil {
+					t.Errorf("%s on a %s order is offered refund, which the service refuses: %v", a, s, err)
+				}
+			}
+		}
 	}
 }
