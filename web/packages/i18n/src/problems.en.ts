@@ -132,6 +132,7 @@ export const problemsEn: Record<keyof typeof problemsZhCN, string> = {
   plan_price_in_use: 'This price is attached to another plan.',
   plan_retired: 'This plan is retired and can no longer be chosen.',
   plan_unchanged: 'The team already has this plan and billing interval.',
+  report_days_invalid: 'A report covers 1 to 90 days.',
   quote_already_used: 'This quote was already used. Get a new quote.',
   quote_expired: 'The quote has expired. Get a new one.',
   quote_malformed: 'The quote is not valid. Get a new one.',

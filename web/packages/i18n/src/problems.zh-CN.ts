@@ -131,6 +131,7 @@ export const problemsZhCN = {
   plan_price_in_use: '这个价格已用于其他套餐。',
   plan_retired: '这个套餐已下架，不能再选择。',
   plan_unchanged: '已经是这个套餐和计费周期了。',
+  report_days_invalid: '报表天数须在 1 到 90 天之间。',
   quote_already_used: '这个报价已经用过了，请重新获取报价。',
   quote_expired: '报价已过期，请重新获取。',
   quote_malformed: '报价无效，请重新获取。',
