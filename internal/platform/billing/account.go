@@ -56,11 +56,10 @@ func (r *subRow) view(t *tenancy.Tenant) BillingView {
 	return v
 }
 
-// Get returns tenant t's subscription. Errors: ErrNoSubscription.
+// Get returns tenant t's subscription; a team without one is on its plan with status none.
 func (s *Service) Get(ctx context.Context, t *tenancy.Tenant) (*BillingView, error) {
-	var row subRow
-	err := s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", t.ID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	row, err := readRow(s.db.Gorm.WithContext(ctx), t.ID)
+	if errors.Is(err, ErrNoSubscription) {
 		// A team made by an operator has no subscription: it is on its plan (if any) with
 		// nothing billed, which the owner sees as status none rather than as an error.
 		var planID *string
@@ -82,11 +81,20 @@ func (s *Service) ViewOf(ctx context.Context, id int64) (*BillingView, error) {
 	if err != nil {
 		return nil, err
 	}
-	var n int64
-	if err := s.db.Gorm.WithContext(ctx).Model(&subRow{}).Where("tenant_id = ?", id).Count(&n).Error; err != nil || n == 0 {
+	return s.ViewFor(ctx, t)
+}
+
+// ViewFor returns tenant t's subscription, nil when it has none.
+func (s *Service) ViewFor(ctx context.Context, t *tenancy.Tenant) (*BillingView, error) {
+	row, err := readRow(s.db.Gorm.WithContext(ctx), t.ID)
+	if errors.Is(err, ErrNoSubscription) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, t)
+	v := row.view(t)
+	return &v, nil
 }
 
 // DowngradeError names the limits the current usage exceeds on the plan asked for.
@@ -114,10 +122,9 @@ func (s *Service) ChangePlan(ctx context.Context, t *tenancy.Tenant, planID stri
 // interval, even below its usage, and the plan is set. handled is false when the tenant has no
 // live subscription; the caller then only changes the plan here.
 func (s *Service) MoveForPlatform(ctx context.Context, t *tenancy.Tenant, planID, actor, reason string) (handled bool, err error) {
-	var row subRow
-	err = s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", t.ID).Take(&row).Error
+	row, err := readRow(s.db.Gorm.WithContext(ctx), t.ID)
 	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
+	case errors.Is(err, ErrNoSubscription):
 		return false, nil
 	case err != nil:
 		return false, err
@@ -139,11 +146,8 @@ func (s *Service) changePlan(ctx context.Context, t *tenancy.Tenant, planID stri
 	if err := s.CheckPlan(p, iv); err != nil {
 		return nil, err
 	}
-	var row subRow
-	if err := s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", t.ID).Take(&row).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, ErrNoSubscription
-		}
+	row, err := readRow(s.db.Gorm.WithContext(ctx), t.ID)
+	if err != nil {
 		return nil, err
 	}
 	if row.PlanID == p.ID && row.BillingInterval == string(iv) && row.Status != StatusCanceled {
@@ -194,7 +198,7 @@ func (s *Service) changePlan(ctx context.Context, t *tenancy.Tenant, planID stri
 		}
 		// The plan follows the Checkout's subscription events.
 		row.BillingInterval = string(iv)
-		if err := s.openCheckout(ctx, t, &row, p, price, "change-"+strconv.FormatInt(row.UpdatedAt.UnixNano(), 36)); err != nil {
+		if err := s.openCheckout(ctx, t, row, p, price, "change-"+strconv.FormatInt(row.UpdatedAt.UnixNano(), 36)); err != nil {
 			return nil, err
 		}
 		return s.Get(ctx, t)
@@ -230,9 +234,12 @@ func (s *Service) PortalURL(ctx context.Context, t *tenancy.Tenant) (string, err
 	if s.stripe == nil {
 		return "", ErrNotConfigured
 	}
-	var row subRow
-	if err := s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", t.ID).Take(&row).Error; err != nil || row.StripeCustomerID == nil {
+	row, err := readRow(s.db.Gorm.WithContext(ctx), t.ID)
+	if errors.Is(err, ErrNoSubscription) || (err == nil && row.StripeCustomerID == nil) {
 		return "", ErrNoCustomer
+	}
+	if err != nil {
+		return "", err
 	}
 	u, err := s.stripe.PortalURL(ctx, *row.StripeCustomerID, s.cfg.URL(t.Slug+"."+s.cfg.BaseDomain)+"/admin/billing")
 	if err != nil {
@@ -289,11 +296,8 @@ func (s *Service) ExtendTrial(ctx context.Context, id int64, days int, reason st
 	if err != nil {
 		return nil, err
 	}
-	var row subRow
-	if err := s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", id).Take(&row).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, ErrNoSubscription
-		}
+	row, err := readRow(s.db.Gorm.WithContext(ctx), id)
+	if err != nil {
 		return nil, err
 	}
 	if row.Status != StatusTrialing {

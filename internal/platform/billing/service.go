@@ -159,9 +159,8 @@ func (s *Service) Open(tx *gorm.DB, tenantID int64, p plans.Plan, iv Interval) e
 // InitialHold is the provisioning gate: the hold a tenant takes when provisioning ends (none
 // without a subscription record).
 func (s *Service) InitialHold(tx *gorm.DB, tenantID int64) (tenancy.Hold, string, error) {
-	var row subRow
-	err := tx.Where("tenant_id = ?", tenantID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	row, err := readRow(tx, tenantID)
+	if errors.Is(err, ErrNoSubscription) {
 		return tenancy.HoldNone, "", nil
 	}
 	if err != nil {
@@ -198,8 +197,8 @@ func (s *Service) Setup(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	var row subRow
-	if err := s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", id).Take(&row).Error; err != nil {
+	row, err := readRow(s.db.Gorm.WithContext(ctx), id)
+	if err != nil {
 		return err
 	}
 	if row.StripeCustomerID == nil {
@@ -231,7 +230,7 @@ func (s *Service) Setup(ctx context.Context, id int64) error {
 		}
 		return s.adopt(ctx, id, sub)
 	case row.Status == StatusIncomplete && row.CheckoutSessionID == nil:
-		return s.openCheckout(ctx, t, &row, p, price, "signup")
+		return s.openCheckout(ctx, t, row, p, price, "signup")
 	}
 	return nil
 }
@@ -255,16 +254,16 @@ func (s *Service) openCheckout(ctx context.Context, t *tenancy.Tenant, row *subR
 // arrived is never overwritten by an older answer.
 func (s *Service) adopt(ctx context.Context, tenantID int64, sub Subscription) error {
 	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row subRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ?", tenantID).Take(&row).Error; err != nil {
+		row, err := lockRow(tx, tenantID)
+		if err != nil {
 			return err
 		}
-		s.mirror(tx, &row, sub)
+		s.mirror(tx, row, sub)
 		if st, ok := statusOf(sub.Status); ok && row.LastEventAt == nil {
 			row.Status = st
 		}
 		row.UpdatedAt = s.now()
-		return tx.Save(&row).Error
+		return tx.Save(row).Error
 	})
 }
 
@@ -287,14 +286,23 @@ func (s *Service) mirror(tx *gorm.DB, row *subRow, sub Subscription) {
 	}
 }
 
-// subscriptionOfRow loads and locks the tenant's subscription row inside tx.
-func lockRow(tx *gorm.DB, tenantID int64) (*subRow, error) {
+// readRow reads the tenant's subscription row through tx (the pool or a transaction).
+// Errors: ErrNoSubscription.
+func readRow(tx *gorm.DB, tenantID int64) (*subRow, error) {
 	var row subRow
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ?", tenantID).Take(&row).Error
+	err := tx.Where("tenant_id = ?", tenantID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNoSubscription
 	}
-	return &row, err
+	if err != nil {
+		return nil, err
+	}
+	return &row, nil
+}
+
+// lockRow reads and locks the tenant's subscription row inside tx.
+func lockRow(tx *gorm.DB, tenantID int64) (*subRow, error) {
+	return readRow(tx.Clauses(clause.Locking{Strength: "UPDATE"}), tenantID)
 }
 
 // settle applies the subscription's effect on its tenant inside tx and reports whether the
@@ -373,13 +381,14 @@ func (s *Service) invalidate(ctx context.Context, id int64) {
 
 // CancelForDeletion ends a tenant's Stripe subscription when the tenant is deleted.
 func (s *Service) CancelForDeletion(ctx context.Context, tenantID int64) error {
-	var row subRow
-	err := s.db.Gorm.WithContext(ctx).Where("tenant_id = ?", tenantID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) || row.StripeSubscriptionID == nil || row.Status == StatusCanceled || s.stripe == nil {
+	row, err := readRow(s.db.Gorm.WithContext(ctx), tenantID)
+	switch {
+	case errors.Is(err, ErrNoSubscription):
 		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return err
+	case row.StripeSubscriptionID == nil || row.Status == StatusCanceled || s.stripe == nil:
+		return nil
 	}
 	if err := s.stripe.Cancel(ctx, *row.StripeSubscriptionID); err != nil {
 		return fmt.Errorf("%w: %w", ErrProvider, err)

@@ -254,7 +254,7 @@ func (s *Service) Status(ctx context.Context, id string) (*SignupStatus, error) 
 	}
 	st := &SignupStatus{SignupID: id, TenantID: t.ID, Slug: t.Slug, Step: p.Step, LastError: p.LastError,
 		AdminURL: s.url(t.Slug+"."+s.base) + "/admin", CreatedAt: row.CreatedAt}
-	if v, err := s.billing.ViewOf(ctx, t.ID); err != nil {
+	if v, err := s.billing.ViewFor(ctx, t); err != nil {
 		return nil, err
 	} else if v != nil {
 		st.Subscription, st.CheckoutURL = &v.Status, v.CheckoutURL
