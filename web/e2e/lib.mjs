@@ -251,6 +251,39 @@ export class Server {
   }
 }
 
+/**
+ * Signs in on a page showing the SMS sign-in form (student, courier or admin): fills the phone,
+ * asks for a code and waits for the server's answer to that request, then fills the code the
+ * server logged. A code refused as too soon after the last one (the API login of the same phone
+ * a moment earlier) is asked for again once the gap is over, as a person would; any other
+ * refusal, or a click that sent nothing, fails with what the page shows.
+ */
+export async function signInBySms(server, page, phone) {
+  await page.locator('[data-testid=login-phone] input').fill(phone)
+  let since
+  for (let attempt = 1; ; attempt++) {
+    since = server.mark()
+    const answered = page
+      .waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/auth/sms-code', { timeout: 8000 })
+      .catch(() => null)
+    await page.locator('[data-testid=login-send-code]:not([disabled])').click()
+    const res = await answered
+    if (!res) {
+      const shown = await page.locator('form').innerText().catch(() => '?')
+      throw new AssertionError(`clicking "send code" for …${phone.slice(-4)} sent no request; the form shows: ${JSON.stringify(shown)}`)
+    }
+    if (res.status() === 202) break
+    const body = await res.text().catch(() => '')
+    const retryAfter = Number(res.headers()['retry-after'] ?? 0)
+    assert(res.status() === 429 && /sms_resend_interval/.test(body) && attempt < 3, `the code request for …${phone.slice(-4)} got ${res.status()}: ${body.slice(0, 300)}`)
+    await new Promise((r) => setTimeout(r, Math.max(1, retryAfter) * 1000 + 100))
+    // The refusal shows a problem and may start no countdown; the button is usable again.
+  }
+  const code = await server.smsCode(phone, since)
+  await page.locator('[data-testid=login-code] input').fill(code)
+  await page.locator('[data-testid=login-submit]').click()
+}
+
 /** Browser helpers bound to one test: pages that record errors, and screenshots by test name. */
 export class Browser {
   constructor(browser, { screenshots, test }) {

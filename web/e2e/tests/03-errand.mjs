@@ -3,7 +3,7 @@
 // shows up in the hall live, the courier grabs, picks up with the student's pickup code and
 // delivers with the delivery code, and the student's order page follows every step without a
 // reload, then confirms and rates.
-import { assert, waitFor } from '../lib.mjs'
+import { assert, signInBySms, waitFor } from '../lib.mjs'
 
 const slug = 'demo'
 const host = `${slug}.localhost`
@@ -16,16 +16,6 @@ const pickupCode = 'E2E-4711'
 const pricing = { baseFee: 500, includedMeters: 5000, perKmFee: 100, minFee: 500, sizeFees: { small: 0, medium: 100, large: 300 } }
 // Every day, all day (task-type hours end by 23:59): the test must not depend on the clock.
 const allDay = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-23:59']]))
-
-/** Fills the phone and the SMS code the server logged, and signs in. */
-async function signIn(server, page, phone) {
-  await page.locator('[data-testid=login-phone] input').fill(phone)
-  const since = server.mark()
-  await page.locator('[data-testid=login-send-code]').click()
-  const code = await server.smsCode(phone, since)
-  await page.locator('[data-testid=login-code] input').fill(code)
-  await page.locator('[data-testid=login-submit]').click()
-}
 
 /** Waits until the element of testid carries data-status="status". */
 function statusIs(page, testid, status) {
@@ -67,7 +57,7 @@ export default async function ({ server, browser }) {
     permissions: ['geolocation'],
   })
   await courier.goto(server.origin(slug) + '/courier/login')
-  await signIn(server, courier, courierPhone)
+  await signInBySms(server, courier, courierPhone)
   await courier.waitForURL(/\/courier\/hall/)
   await courier.locator('[data-testid=online-toggle]').click()
   await courier.locator('[data-testid=online-toggle][aria-pressed=true]').waitFor()
@@ -79,7 +69,7 @@ export default async function ({ server, browser }) {
   // The student signs in, picks the task type and fills its form.
   const student = await browser.page()
   await student.goto(server.origin(slug) + '/login')
-  await signIn(server, student, studentPhone)
+  await signInBySms(server, student, studentPhone)
   await student.locator(`[data-testid=task-type-${taskType}]`).click()
   await student.waitForURL(new RegExp(`/new/${taskType}$`))
   await student.locator('[data-testid=order-pickup] select').selectOption(places[0].id)
