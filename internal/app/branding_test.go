@@ -40,10 +40,37 @@ func TestBrandingPerTenant(t *testing.T) {
 	if r := env.Do(env.Host("blue"), "PUT", "/api/v1/admin/branding", owner.AccessToken, update); r.Status != http.StatusUnprocessableEntity || r.Problem(t).Code != "branding_invalid" {
 		t.Fatalf("bad logo: %d %s", r.Status, r.Body)
 	}
+	// Map tiles: an https template with {z}, {x} and {y}, and a plain-text credit.
+	update["logoUrl"] = ""
+	for _, bad := range []map[string]any{
+		{"mapTileUrl": "http://tiles.example.com/{z}/{x}/{y}.png"},
+		{"mapTileUrl": "https://tiles.example.com/tile.png"},
+		{"mapTileUrl": "javascript:alert(1)//{z}{x}{y}"},
+		{"mapTileUrl": "https://tiles.example.com/{z}/{x}/{y}.png", "mapAttribution": "<img src=x onerror=alert(1)>"},
+	} {
+		body := map[string]any{}
+		for k, v := range update {
+			body[k] = v
+		}
+		for k, v := range bad {
+			body[k] = v
+		}
+		if r := env.Do(env.Host("blue"), "PUT", "/api/v1/admin/branding", owner.AccessToken, body); r.Status != http.StatusUnprocessableEntity || r.Problem(t).Code != "branding_invalid" {
+			t.Errorf("map tiles %v: %d %s", bad, r.Status, r.Body)
+		}
+	}
+	update["mapTileUrl"], update["mapAttribution"] = " https://{s}.tiles.example.com/{z}/{x}/{y}.png ", "© Example contributors"
+	if r := env.Do(env.Host("blue"), "PUT", "/api/v1/admin/branding", owner.AccessToken, update); r.Status != http.StatusOK ||
+		!strings.Contains(string(r.Body), `"mapTileUrl":"https://{s}.tiles.example.com/{z}/{x}/{y}.png"`) {
+		t.Fatalf("map tiles: %d %s", r.Status, r.Body)
+	}
 	if _, err := env.App.SetTenantStatus(context.Background(), "blue", tenancy.StatusSuspended, "unpaid", "test"); err != nil {
 		t.Fatal(err)
 	}
 	r = env.Do(env.Host("blue"), "GET", "/api/v1/branding", "", nil)
+	if !strings.Contains(string(r.Body), `"mapAttribution":"© Example contributors"`) {
+		t.Errorf("branding lost the map tiles: %s", r.Body)
+	}
 	if r.Status != 200 || !strings.Contains(string(r.Body), "蓝色跑腿") || !strings.Contains(string(r.Body), `"status":"suspended"`) {
 		t.Fatalf("branding while paused: %d %s", r.Status, r.Body)
 	}

@@ -29,6 +29,10 @@ type Branding struct {
 	LogoURL      string `json:"logoUrl,omitempty" maxLength:"500" doc:"https URL of the logo, or the uploaded logo (upload-logo)."`
 	ServicePhone string `json:"servicePhone,omitempty" maxLength:"20" doc:"The team's public service number."`
 	Announcement string `json:"announcement,omitempty" maxLength:"300"`
+	// Maps draw places, zones and couriers over these tiles; without a URL the apps draw them on
+	// a plain background (no tile server is assumed: many campuses cannot reach a public one).
+	MapTileURL     string `json:"mapTileUrl,omitempty" maxLength:"300" doc:"Tile URL template with {z}, {x} and {y} (and optionally {s}), https; empty draws maps without tiles." example:"https://tile.openstreetmap.org/{z}/{x}/{y}.png"`
+	MapAttribution string `json:"mapAttribution,omitempty" maxLength:"200" doc:"Credit line the tile provider requires, shown on every map."`
 }
 
 // View is what clients get: the branding plus the tenant's slug and status (a suspended tenant
@@ -64,6 +68,31 @@ func (b *Branding) validate() error {
 	if b.ServicePhone != "" && !phone.MatchString(b.ServicePhone) {
 		return fmt.Errorf("%w: servicePhone may hold digits, +, - and spaces", ErrInvalid)
 	}
+	b.MapTileURL = strings.TrimSpace(b.MapTileURL)
+	b.MapAttribution = strings.TrimSpace(b.MapAttribution)
+	if b.MapTileURL != "" {
+		if err := validTileURL(b.MapTileURL); err != nil {
+			return err
+		}
+	}
+	if strings.ContainsAny(b.MapAttribution, "<>") {
+		return fmt.Errorf("%w: mapAttribution is plain text (no < or >)", ErrInvalid)
+	}
+	return nil
+}
+
+// validTileURL accepts an https template naming {z}, {x} and {y}: the pages' CSP lets images
+// come from any https server, and a template without the three would fetch one tile everywhere.
+func validTileURL(s string) error {
+	u, err := url.Parse(strings.NewReplacer("{s}", "a", "{z}", "0", "{x}", "0", "{y}", "0", "{r}", "").Replace(s))
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("%w: mapTileUrl must be an https URL", ErrInvalid)
+	}
+	for _, p := range []string{"{z}", "{x}", "{y}"} {
+		if !strings.Contains(s, p) {
+			return fmt.Errorf("%w: mapTileUrl must contain {z}, {x} and {y}", ErrInvalid)
+		}
+	}
 	return nil
 }
 
@@ -81,11 +110,13 @@ func NewService(db *store.DB, reg *tenancy.Registry, resolver *tenancy.Resolver)
 }
 
 type doc struct {
-	PrimaryColor string `json:"primaryColor"`
-	AccentColor  string `json:"accentColor"`
-	LogoURL      string `json:"logoUrl,omitempty"`
-	ServicePhone string `json:"servicePhone"`
-	Announcement string `json:"announcement"`
+	PrimaryColor   string `json:"primaryColor"`
+	AccentColor    string `json:"accentColor"`
+	LogoURL        string `json:"logoUrl,omitempty"`
+	ServicePhone   string `json:"servicePhone"`
+	Announcement   string `json:"announcement"`
+	MapTileURL     string `json:"mapTileUrl,omitempty"`
+	MapAttribution string `json:"mapAttribution,omitempty"`
 }
 
 // Get returns t's branding.
@@ -104,6 +135,7 @@ func (s *Service) Get(ctx context.Context, t *tenancy.Tenant) (*View, error) {
 			return err
 		}
 		v.PrimaryColor, v.AccentColor, v.LogoURL, v.ServicePhone, v.Announcement = d.PrimaryColor, d.AccentColor, d.LogoURL, d.ServicePhone, d.Announcement
+		v.MapTileURL, v.MapAttribution = d.MapTileURL, d.MapAttribution
 		return nil
 	})
 	return v, err
@@ -117,7 +149,7 @@ func (s *Service) Update(ctx context.Context, t *tenancy.Tenant, b Branding, act
 		return nil, err
 	}
 	raw, _ := json.Marshal(doc{PrimaryColor: b.PrimaryColor, AccentColor: b.AccentColor, LogoURL: b.LogoURL,
-		ServicePhone: b.ServicePhone, Announcement: b.Announcement})
+		ServicePhone: b.ServicePhone, Announcement: b.Announcement, MapTileURL: b.MapTileURL, MapAttribution: b.MapAttribution})
 	err := s.db.InTenant(ctx, t, func(tx *gorm.DB) error {
 		if err := tx.Exec(`INSERT INTO settings (key, value, updated_at) VALUES ('branding', ?, now())
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`, string(raw)).Error; err != nil {

@@ -50,12 +50,14 @@ type bootTenant struct {
 }
 
 type bootBranding struct {
-	DisplayName  string `json:"displayName"`
-	PrimaryColor string `json:"primaryColor"`
-	AccentColor  string `json:"accentColor"`
-	LogoURL      string `json:"logoUrl"`
-	ServicePhone string `json:"servicePhone"`
-	Announcement string `json:"announcement"`
+	DisplayName    string `json:"displayName"`
+	PrimaryColor   string `json:"primaryColor"`
+	AccentColor    string `json:"accentColor"`
+	LogoURL        string `json:"logoUrl"`
+	ServicePhone   string `json:"servicePhone"`
+	Announcement   string `json:"announcement"`
+	MapTileURL     string `json:"mapTileUrl,omitempty"`
+	MapAttribution string `json:"mapAttribution,omitempty"`
 }
 
 // newBoot describes host; v is the tenant's branding, nil when it could not be read.
@@ -77,7 +79,8 @@ func newBoot(host tenancy.Host, v *branding.View) boot {
 		}
 		if v != nil {
 			bt.Branding = bootBranding{DisplayName: v.Name, PrimaryColor: v.PrimaryColor, AccentColor: v.AccentColor,
-				LogoURL: v.LogoURL, ServicePhone: v.ServicePhone, Announcement: v.Announcement}
+				LogoURL: v.LogoURL, ServicePhone: v.ServicePhone, Announcement: v.Announcement,
+				MapTileURL: v.MapTileURL, MapAttribution: v.MapAttribution}
 		}
 		b.Tenant = bt
 	}

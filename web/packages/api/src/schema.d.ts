@@ -2699,6 +2699,13 @@ export interface components {
             announcement?: string;
             /** @description https URL of the logo, or the uploaded logo (upload-logo). */
             logoUrl?: string;
+            /** @description Credit line the tile provider requires, shown on every map. */
+            mapAttribution?: string;
+            /**
+             * @description Tile URL template with {z}, {x} and {y} (and optionally {s}), https; empty draws maps without tiles.
+             * @example https://tile.openstreetmap.org/{z}/{x}/{y}.png
+             */
+            mapTileUrl?: string;
             name: string;
             /** @example #1677ff */
             primaryColor: string;
@@ -4729,6 +4736,13 @@ export interface components {
             announcement?: string;
             /** @description https URL of the logo, or the uploaded logo (upload-logo). */
             logoUrl?: string;
+            /** @description Credit line the tile provider requires, shown on every map. */
+            mapAttribution?: string;
+            /**
+             * @description Tile URL template with {z}, {x} and {y} (and optionally {s}), https; empty draws maps without tiles.
+             * @example https://tile.openstreetmap.org/{z}/{x}/{y}.png
+             */
+            mapTileUrl?: string;
             name: string;
             /** @example #1677ff */
             primaryColor: string;

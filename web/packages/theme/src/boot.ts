@@ -11,6 +11,9 @@ export interface TenantBranding {
   logoUrl?: string
   servicePhone?: string
   announcement?: string
+  /** Leaflet tile URL template; absent: maps are drawn without tiles. */
+  mapTileUrl?: string
+  mapAttribution?: string
 }
 
 export interface BootTenant {
