@@ -12,6 +12,16 @@ export const en: Messages = {
     'zh-CN': '简体中文',
     en: 'English',
   },
+  map: {
+    label: 'Map',
+    noTiles: 'No map tiles configured: showing relative positions only',
+    tilesFailed: 'Map tiles failed to load: showing relative positions only',
+    pickHint: 'Tap the map to choose a spot',
+    drawHint: 'Click the map to add corners ({n} so far)',
+    undo: 'Undo',
+    clear: 'Clear',
+    kind: { pickup: 'Pickup', dropoff: 'Drop-off', courier: 'Courier', place: 'Place', me: 'You' },
+  },
   common: {
     loading: 'Loading…',
     empty: 'Nothing here yet',

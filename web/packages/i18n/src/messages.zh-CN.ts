@@ -7,6 +7,16 @@ export const zhCN = {
     'zh-CN': '简体中文',
     en: 'English',
   },
+  map: {
+    label: '地图',
+    noTiles: '未配置地图底图：仅显示相对位置',
+    tilesFailed: '地图底图加载失败：仅显示相对位置',
+    pickHint: '点击地图选择位置',
+    drawHint: '点击地图添加顶点（已有 {n} 个）',
+    undo: '撤销',
+    clear: '清除',
+    kind: { pickup: '取件点', dropoff: '送达点', courier: '跑腿员', place: '地点', me: '我的位置' },
+  },
   common: {
     loading: '加载中…',
     empty: '暂无内容',

@@ -85,6 +85,8 @@ export async function resolveBoot(opts: ResolveOptions): Promise<Boot> {
         logoUrl: data.logoUrl,
         servicePhone: data.servicePhone,
         announcement: data.announcement,
+        mapTileUrl: data.mapTileUrl,
+        mapAttribution: data.mapAttribution,
       },
     },
   }
