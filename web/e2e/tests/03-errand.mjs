@@ -1,9 +1,10 @@
-// One errand end to end on the demo campus, in two phones side by side: the courier goes
-// online in the hall, the student orders a parcel pickup and pays from the wallet, the order
-// shows up in the hall live, the courier grabs, picks up with the student's pickup code and
-// delivers with the delivery code, and the student's order page follows every step without a
-// reload, then confirms and rates.
-import { assert, signInBySms, waitFor } from '../lib.mjs'
+// One errand end to end on the demo campus: the owner sets the price in the admin, then, in two
+// phones side by side, the courier goes online in the hall, the student orders a parcel pickup
+// at that price and pays from the wallet, the order shows up in the hall live, the courier
+// grabs, picks up with the student's pickup code and delivers with the delivery code, and the
+// student's order page follows every step without a reload, then confirms and rates. Back in
+// the admin, the order is completed and today's figures moved.
+import { assert, input, signInBySms, waitFor } from '../lib.mjs'
 
 const slug = 'demo'
 const host = `${slug}.localhost`
@@ -12,10 +13,21 @@ const studentPhone = '13900000001'
 const courierPhone = '13700000001'
 const taskType = 'parcel_pickup'
 const pickupCode = 'E2E-4711'
-// A flat price: no distance fee anywhere on the campus (under 2 km across), so the total is known.
-const pricing = { baseFee: 500, includedMeters: 5000, perKmFee: 100, minFee: 500, sizeFees: { small: 0, medium: 100, large: 300 } }
+// A flat price: no distance fee anywhere on the campus (under 2 km across), so the total is
+// known. The API sets ¥3.00 as the starting point; the owner raises it to ¥5.00 in the admin.
+const pricing = { baseFee: 300, includedMeters: 5000, perKmFee: 100, minFee: 300, sizeFees: { small: 0, medium: 100, large: 300 } }
+const price = 500
 // Every day, all day (task-type hours end by 23:59): the test must not depend on the clock.
 const allDay = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-23:59']]))
+
+/** Today's completed orders and GMV (分) as the admin dashboard shows them. */
+async function figures(page) {
+  const completed = Number(((await page.locator('[data-testid=fig-completed] .el-statistic__content').textContent()) ?? '').replace(/[^\d]/g, ''))
+  const gmvText = (await page.locator('[data-testid=fig-gmv] .fig__value').textContent()) ?? ''
+  const gmv = Math.round(Number(gmvText.replace(/[^\d.]/g, '')) * 100)
+  assert(Number.isFinite(completed) && Number.isFinite(gmv), `dashboard figures: ${completed} / ${JSON.stringify(gmvText)}`)
+  return { completed, gmv }
+}
 
 /** Waits until the element of testid carries data-status="status". */
 function statusIs(page, testid, status) {
@@ -47,6 +59,38 @@ export default async function ({ server, browser }) {
     },
     { timeout: 20000, interval: 500, what: 'the new price on the student task types' },
   )
+  // The owner signs in to the admin by SMS, notes today's figures and sets the price.
+  const admin = await browser.page({ width: 1280, height: 900 })
+  await admin.goto(server.origin(slug) + '/admin/login')
+  await admin.locator('[data-testid=login-mode] label', { has: admin.locator('input[value=sms]') }).click()
+  await signInBySms(server, admin, owner)
+  await admin.waitForURL((u) => u.pathname === '/admin/' || u.pathname === '/admin')
+  await admin.locator('[data-testid=fig-completed]').waitFor()
+  await admin.locator('.el-loading-mask').waitFor({ state: 'detached' })
+  const before = await figures(admin)
+  await browser.screenshot(admin, 'admin-dashboard-before')
+
+  await admin.goto(server.origin(slug) + '/admin/settings/pricing')
+  await admin.locator('[data-testid=pricing-task-type]').click()
+  const typeName = typeof tt.name === 'string' ? tt.name : tt.name['zh-CN'] ?? Object.values(tt.name)[0]
+  await admin.locator('.el-select-dropdown__item', { hasText: typeName }).click()
+  const baseFee = input(admin, 'pricing-base-fee')
+  await baseFee.fill((price / 100).toFixed(2))
+  await baseFee.press('Tab')
+  await waitFor(async () => ((await admin.locator('[data-testid=preview-total]').textContent()) ?? '').includes('5.00'), {
+    what: 'the live preview to show ¥5.00',
+  })
+  await admin.locator('[data-testid=pricing-save]').click()
+  await admin.locator('[data-testid=pricing-saved]').waitFor()
+  await browser.screenshot(admin, 'admin-pricing')
+  await waitFor(
+    async () => {
+      const list = await server.api(host, 'GET', '/api/v1/task-types', { token: studentToken })
+      return list.items.find((t) => t.key === taskType)?.pricing.baseFee === price
+    },
+    { timeout: 20000, interval: 500, what: "the admin's price on the student task types" },
+  )
+
   const places = (await server.api(host, 'GET', '/api/v1/places?limit=200', { token: studentToken })).items.filter((p) => p.enabled)
   assert(places.length >= 2, `the demo campus has places (got ${places.length})`)
   const near = places[0].at
@@ -80,7 +124,7 @@ export default async function ({ server, browser }) {
   const total = student.locator('[data-testid=quote-total]')
   await total.waitFor()
   const totalText = (await total.textContent()) ?? ''
-  assert(totalText.includes('5.00'), `the quote shows the ¥5.00 price set by the admin (got ${JSON.stringify(totalText)})`)
+  assert(totalText.includes('5.00'), `the quote shows the ¥5.00 price the owner set in the admin (got ${JSON.stringify(totalText)})`)
   await browser.assertFits(student, 'order form')
   await browser.screenshot(student, 'student-quote')
 
@@ -107,14 +151,14 @@ export default async function ({ server, browser }) {
   await statusIs(student, 'order-status', 'accepted')
   await browser.screenshot(student, 'student-accepted')
 
-  await courier.locator('[data-testid=pickup-code] input').fill(pickupCode)
+  await input(courier, 'pickup-code').fill(pickupCode)
   await courier.locator('[data-testid=pickup-button]').click()
   await statusIs(courier, 'trip-status', 'picked_up')
   await browser.screenshot(courier, 'courier-picked-up')
   await statusIs(student, 'order-status', 'picked_up')
   await browser.screenshot(student, 'student-picked-up')
 
-  await courier.locator('[data-testid=delivery-code] input').fill(deliveryCode)
+  await input(courier, 'delivery-code').fill(deliveryCode)
   await courier.locator('[data-testid=deliver-button]').click()
   await statusIs(courier, 'trip-status', 'delivered')
   await browser.screenshot(courier, 'courier-delivered')
@@ -135,10 +179,28 @@ export default async function ({ server, browser }) {
 
   const done = await server.api(host, 'GET', `/api/v1/orders/${orderId}`, { token: studentToken })
   assert(done.status === 'completed', `the order is completed (got ${done.status})`)
-  assert(done.paidAmount === pricing.baseFee, `the order was paid at the quoted ¥5.00 (got ${done.paidAmount})`)
+  assert(done.paidAmount === price, `the order was paid at the quoted ¥5.00 (got ${done.paidAmount})`)
   const wallet = await server.api(host, 'GET', '/api/v1/me/wallet', { token: studentToken })
-  assert(wallet.balance === 10000 - pricing.baseFee, `the wallet paid for it (balance ${wallet.balance})`)
+  assert(wallet.balance === 10000 - price, `the wallet paid for it (balance ${wallet.balance})`)
   // The rating reached the server: a second one is refused as already given.
   const again = await server.request(host, 'POST', `/api/v1/orders/${orderId}/review`, { token: studentToken, body: { rating: 5 } })
   assert(again.json?.code === 'order_already_reviewed', `the review was saved (a second one got ${again.status} ${again.json?.code})`)
+
+  // The admin sees the order completed, and today's figures count it.
+  await admin.goto(server.origin(slug) + '/admin/')
+  await waitFor(
+    async () => {
+      await admin.reload()
+      await admin.locator('[data-testid=fig-completed]').waitFor()
+      await admin.locator('.el-loading-mask').waitFor({ state: 'detached' })
+      const now = await figures(admin)
+      return now.completed === before.completed + 1 && now.gmv === before.gmv + price
+    },
+    { timeout: 20000, interval: 1000, what: 'the dashboard to count the completed ¥5.00 order' },
+  )
+  await browser.screenshot(admin, 'admin-dashboard-after')
+  await admin.goto(server.origin(slug) + '/admin/orders')
+  await admin.locator(`[data-testid="order-${done.number}"]`).click()
+  await admin.locator('[data-testid=order-drawer] [data-testid=order-status]', { hasText: 'completed' }).waitFor()
+  await browser.screenshot(admin, 'admin-order-completed')
 }
