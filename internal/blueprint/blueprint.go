@@ -290,8 +290,9 @@ func (b *Blueprint) validate() error {
 		}
 		for i, w := range windows {
 			from, to, ok := strings.Cut(w, "-")
-			if !ok || !clockPattern.MatchString(from) || !clockPattern.MatchString(to) || from >= to {
-				bad(fmt.Sprintf("service_hours.%s[%d]", day, i), "must be HH:MM-HH:MM with start before end, got %q", w)
+			// 24:00 may end a window (end of day), as places, which enforces the hours, reads it.
+			if !ok || !clockPattern.MatchString(from) || !(clockPattern.MatchString(to) || to == "24:00") || from >= to {
+				bad(fmt.Sprintf("service_hours.%s[%d]", day, i), "must be HH:MM-HH:MM with start before end (an end may be 24:00), got %q", w)
 			}
 		}
 	}

@@ -53,6 +53,9 @@ task_types:
 		{"negative fee", strings.Replace(base, "base_fee: 300", "base_fee: -1", 1), "task_types[0].pricing"},
 		{"bad duration", strings.Replace(base, "payment_timeout: 15m", "payment_timeout: soon", 1), "not a duration"},
 		{"bad hours", base + "service_hours: {mon: [\"23:00-07:00\"]}\n", "service_hours.mon[0]"},
+		{"open until midnight", base + "service_hours: {mon: [\"07:00-24:00\"]}\n", ""},
+		{"opens at 24:00", base + "service_hours: {mon: [\"24:00-24:00\"]}\n", "service_hours.mon[0]"},
+		{"past midnight", base + "service_hours: {mon: [\"07:00-24:30\"]}\n", "service_hours.mon[0]"},
 		{"unknown role", base + "accounts: [{phone: \"13800000000\", roles: [emperor]}]\n", "accounts[0].roles"},
 		{"bad extends", "extends: nowhere\n" + base, "nowhere"},
 	}
