@@ -1,7 +1,7 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import HomeView from './views/home/HomeView.vue'
 import { session } from './api'
-import { safeRedirect } from './views/login/data'
+import { safeRedirect } from '@paotui/mobile'
 
 // Home and sign-in are in the first load; the rest loads when first opened.
 export const router = createRouter({

@@ -12,6 +12,18 @@ export const en: Messages = {
     'zh-CN': '简体中文',
     en: 'English',
   },
+  smsLogin: {
+    phone: 'Phone',
+    phonePlaceholder: '11-digit mobile number',
+    code: 'Code',
+    codePlaceholder: 'SMS code',
+    send: 'Send code',
+    resend: 'Resend in {s}s',
+    sent: 'Code sent',
+    submit: 'Sign in',
+    badPhone: 'Enter an 11-digit mobile number',
+    badCode: 'Enter the code from the SMS',
+  },
   map: {
     label: 'Map',
     noTiles: 'No map tiles configured: showing relative positions only',

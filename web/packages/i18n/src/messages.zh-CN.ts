@@ -7,6 +7,18 @@ export const zhCN = {
     'zh-CN': '简体中文',
     en: 'English',
   },
+  smsLogin: {
+    phone: '手机号',
+    phonePlaceholder: '11 位手机号',
+    code: '验证码',
+    codePlaceholder: '短信验证码',
+    send: '获取验证码',
+    resend: '{s} 秒后重发',
+    sent: '验证码已发送',
+    submit: '登录',
+    badPhone: '请输入 11 位手机号',
+    badCode: '请输入短信验证码',
+  },
   map: {
     label: '地图',
     noTiles: '未配置地图底图：仅显示相对位置',

@@ -4,7 +4,7 @@ import { createApp, h, nextTick, type App } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { createPinia } from 'pinia'
 import { Button, CellGroup, Field } from 'vant'
-import { createPaotuiI18n } from '@paotui/i18n'
+import { createPaotuiI18n, en } from '@paotui/i18n'
 import { stEn, stZhCN } from '../../messages'
 import { session } from '../../api'
 import LoginView from './LoginView.vue'
@@ -60,7 +60,7 @@ describe('sign-in page', () => {
     document.querySelector<HTMLButtonElement>('[data-testid=login-submit]')!.click()
     await nextTick()
     const errors = [...document.querySelectorAll('.van-field__error-message')].map((e) => e.textContent)
-    expect(errors).toEqual([stEn.login.badPhone, stEn.login.badCode])
+    expect(errors).toEqual([en.smsLogin.badPhone, en.smsLogin.badCode])
     expect(m.fetch).not.toHaveBeenCalled()
   })
 

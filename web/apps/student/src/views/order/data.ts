@@ -2,7 +2,7 @@
 // a quote is asked for. Rules mirror the server's (catalog.ValidateForm) so errors show by
 // the field instead of coming back as a 422.
 import type { Schema } from '@paotui/api'
-import { normalizePhone } from '../login/data'
+import { normalizePhone } from '@paotui/mobile'
 
 export type Field = Schema<'Field'>
 export type FormValues = Record<string, string>

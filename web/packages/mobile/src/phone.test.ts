@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { normalizePhone, safeRedirect, validateLogin } from './data'
+import { normalizePhone, safeRedirect, validateLogin } from './phone'
 
 describe('sign-in form', () => {
   it('accepts mainland numbers written the ways people type them', () => {

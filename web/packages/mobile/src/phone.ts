@@ -1,5 +1,5 @@
-// Checks the sign-in form before sending, with the server's own rules for a phone (+86 and
-// spaces accepted), so a typo costs no SMS.
+// Checks the sign-in form before sending, with the server's own rules for a phone (+86, 0086,
+// spaces and dashes accepted), so a typo costs no SMS.
 
 /** The 11-digit mainland number in s, or null. */
 export function normalizePhone(s: string): string | null {
@@ -14,7 +14,7 @@ export interface LoginErrors {
   code?: 'badCode'
 }
 
-/** Message keys (st.login.*) by field; empty when the form can be sent. */
+/** Message keys (smsLogin.*) by field; empty when the form can be sent. code null: not yet asked. */
 export function validateLogin(phone: string, code: string | null): LoginErrors {
   const e: LoginErrors = {}
   if (normalizePhone(phone) === null) e.phone = 'badPhone'
@@ -23,6 +23,6 @@ export function validateLogin(phone: string, code: string | null): LoginErrors {
 }
 
 /** Where to go after signing in: only a path inside this app, never another origin. */
-export function safeRedirect(v: unknown): string {
-  return typeof v === 'string' && v.startsWith('/') && !v.startsWith('//') ? v : '/'
+export function safeRedirect(v: unknown, fallback = '/'): string {
+  return typeof v === 'string' && v.startsWith('/') && !v.startsWith('//') ? v : fallback
 }
