@@ -198,6 +198,8 @@ export default async function ({ server, browser }) {
     },
     { timeout: 20000, interval: 1000, what: 'the dashboard to count the completed ¥5.00 order' },
   )
+  // The trend has a point today, so the chart is drawn (not the empty state).
+  await admin.locator('[data-testid=trend-chart] canvas').waitFor()
   await browser.screenshot(admin, 'admin-dashboard-after')
   await admin.goto(server.origin(slug) + '/admin/orders')
   await admin.locator(`[data-testid="order-${done.number}"]`).click()
