@@ -15,6 +15,7 @@ import (
 	"github.com/paotui/paotui/internal/httpx"
 	"github.com/paotui/paotui/internal/identity"
 	"github.com/paotui/paotui/internal/jobs"
+	"github.com/paotui/paotui/internal/ledger"
 	"github.com/paotui/paotui/internal/orderchat"
 	"github.com/paotui/paotui/internal/orders"
 	"github.com/paotui/paotui/internal/payments"
@@ -107,6 +108,7 @@ func (a *App) registerOperations(srv *httpx.Server) {
 	signup.RegisterHTTP(srv.API, a.Registry, a.Signup)
 	billing.RegisterHTTP(srv.API, a.Billing, a.Cfg.Billing.WebhookSecret.Reveal())
 	reports.RegisterHTTP(srv.API, reports.New(a.DB))
+	ledger.RegisterHTTP(srv.API, ledger.NewReports(a.DB))
 	payments.RegisterHTTP(srv.API, a.Payments, a.Cfg.Stripe.WebhookSecret.Reveal())
 	payments.RegisterWalletHTTP(srv.API, a.Payments)
 	a.registerPlatformOps(srv.API)

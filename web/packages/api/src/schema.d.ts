@@ -506,6 +506,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/finance/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts of one kind with their balances, largest first
+         * @description Requires permission `finance:read`.
+         */
+        get: operations["list-ledger-accounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/finance/journals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger journals with their entries, newest first
+         * @description Pass nextBefore as before for the next page.
+         *
+         *     Requires permission `finance:read`.
+         */
+        get: operations["list-ledger-journals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/finance/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the books hold by account kind, and this month's journals by kind in the team's time zone
+         * @description Requires permission `finance:read`.
+         */
+        get: operations["get-finance-summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/live": {
         parameters: {
             query?: never;
@@ -2614,6 +2676,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccountView: {
+            /**
+             * Format: int64
+             * @description 分 held now.
+             */
+            balance: number;
+            /** @enum {string} */
+            kind: "wallet" | "escrow" | "earnings" | "revenue" | "clearing" | "refunds" | "subsidy";
+            /** @description User id (wallet, earnings), order id (escrow) or provider (clearing, refunds). */
+            owner?: string;
+            /**
+             * Format: date-time
+             * @description When the balance last changed.
+             */
+            updatedAt: string;
+        };
         AddDomainInputBody: {
             /** @example paotui.example-university.cn */
             domain: string;
@@ -2909,6 +2987,47 @@ export interface components {
             items: components["schemas"]["CourierProfile"][] | null;
             /** Format: int64 */
             total: number;
+        };
+        CourierOnline: {
+            /** @description Decisions staff may take now (staff views; empty for the courier). */
+            allowed: string[] | null;
+            /** Format: date-time */
+            appliedAt: string;
+            /** Format: int64 */
+            creditScore: number;
+            /** Format: date-time */
+            decidedAt?: string;
+            /** @description Staff user who made the last decision (staff views only). */
+            decidedBy?: string;
+            /** @description Why the application was rejected or the courier suspended. */
+            decisionReason?: string;
+            /**
+             * Format: date-time
+             * @description When the courier last took or finished an order.
+             */
+            lastActiveAt?: string;
+            /** @description True when realName and studentNo are masked. */
+            masked: boolean;
+            note: string;
+            online: boolean;
+            /** Format: date-time */
+            onlineSince?: string;
+            /**
+             * Format: int64
+             * @description The shortest time between two accepted location pings (tracking.ping_interval), rounded up to whole seconds: pings sent sooner are refused with location_too_frequent.
+             */
+            pingIntervalSeconds?: number;
+            /** @description Masked (张*) in staff views. */
+            realName: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected" | "suspended";
+            /** @description Masked (20****56) in staff views. */
+            studentNo: string;
+            /** Format: date-time */
+            updatedAt: string;
+            userId: string;
+            /** @enum {string} */
+            vehicle: "walk" | "bike" | "ebike";
         };
         CourierProfile: {
             /** @description Decisions staff may take now (staff views; empty for the courier). */
@@ -3318,6 +3437,17 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        EntryView: {
+            /** @enum {string} */
+            accountKind: "wallet" | "escrow" | "earnings" | "revenue" | "clearing" | "refunds" | "subsidy";
+            /**
+             * Format: int64
+             * @description 分; positive when money came into the account.
+             */
+            amount: number;
+            /** @description User id (wallet, earnings), order id (escrow) or provider (clearing, refunds); absent for revenue and subsidy. */
+            owner?: string;
+        };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
             location?: string;
@@ -3379,6 +3509,38 @@ export interface components {
             options?: string[] | null;
             required: boolean;
             type: string;
+        };
+        FinanceAccountsOutputBody: {
+            items: components["schemas"]["AccountView"][] | null;
+            /**
+             * Format: int64
+             * @description Accounts of this kind, all pages.
+             */
+            total: number;
+        };
+        FinanceJournalsOutputBody: {
+            items: components["schemas"]["JournalView"][] | null;
+            /**
+             * Format: int64
+             * @description Pass as before to get the next, older page; absent on the last page.
+             */
+            nextBefore?: number;
+        };
+        FinanceSummary: {
+            /** @description Every account kind, in a fixed order, zero when unused. All balances together sum to zero. */
+            balances: components["schemas"]["KindBalance"][] | null;
+            /** @description Every journal kind, journals posted since monthStart. */
+            month: components["schemas"]["KindVolume"][] | null;
+            /**
+             * Format: date-time
+             * @description The first of this month, 00:00 in the team's zone.
+             */
+            monthStart: string;
+            /**
+             * @description The team's time zone; the month starts in it.
+             * @example Asia/Shanghai
+             */
+            zone: string;
         };
         FlagInputBody: {
             /**
@@ -3547,6 +3709,61 @@ export interface components {
              * @description 分; positive when money came into the account.
              */
             amount: number;
+        };
+        JournalView: {
+            /**
+             * Format: int64
+             * @description Money moved in 分: the sum of the positive entries.
+             */
+            amount: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Who caused it: user:<id>, staff:<id> or system:<job>. */
+            createdBy?: string;
+            /** @description In posting order; they sum to zero. */
+            entries: components["schemas"]["EntryView"][] | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "payment" | "topup" | "settlement" | "refund" | "withdrawal" | "adjustment" | "promotion";
+            memo?: string;
+            /** @description What the money moved for, e.g. order:<id> or payment:<id>. */
+            ref?: string;
+            /**
+             * Format: int64
+             * @description Posting order; pass as before to list older journals.
+             */
+            seq: number;
+        };
+        KindBalance: {
+            /**
+             * Format: int64
+             * @description How many accounts of this kind exist (one per student, order, courier or provider).
+             */
+            accounts: number;
+            /**
+             * Format: int64
+             * @description Sum of their balances in 分. Clearing and subsidy run negative by design: minus what providers brought in, minus what promotions cost.
+             */
+            balance: number;
+            /** @enum {string} */
+            kind: "wallet" | "escrow" | "earnings" | "revenue" | "clearing" | "refunds" | "subsidy";
+            /**
+             * Format: int64
+             * @description How many of them hold money now; for escrow, the paid orders not yet settled or refunded.
+             */
+            nonZero: number;
+        };
+        KindVolume: {
+            /**
+             * Format: int64
+             * @description Money moved in 分: the sum of the journals' positive entries.
+             */
+            amount: number;
+            /** Format: int64 */
+            journals: number;
+            /** @enum {string} */
+            kind: "payment" | "topup" | "settlement" | "refund" | "withdrawal" | "adjustment" | "promotion";
         };
         Limits: {
             /** @description Whether the tenant may serve on its own domain names. */
@@ -4655,6 +4872,8 @@ export interface components {
             /** @description Stripe PaymentIntent client secret for the app to confirm. */
             clientSecret: string;
             payment: components["schemas"]["Payment"];
+            /** @description Stripe publishable key to confirm the payment with (Stripe.js); absent when the server has none configured, and the app cannot confirm it. */
+            publishableKey?: string;
         };
         TrackingLocationRequest: {
             /**
@@ -6603,6 +6822,191 @@ export interface operations {
             };
             /** @description Gone */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-ledger-accounts": {
+        parameters: {
+            query: {
+                /** @description Which accounts: earnings is what each courier is owed, wallet what each student holds. */
+                kind: "wallet" | "escrow" | "earnings" | "revenue" | "clearing" | "refunds" | "subsidy";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinanceAccountsOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-ledger-journals": {
+        parameters: {
+            query?: {
+                /** @description Only journals of this kind. */
+                kind?: "payment" | "topup" | "settlement" | "refund" | "withdrawal" | "adjustment" | "promotion";
+                /** @description Only journals for this ref, e.g. order:<id>; a bare order or payment id also matches order:<id> and payment:<id>. */
+                ref?: string;
+                /** @description Posted on or after this day (YYYY-MM-DD, the team's time zone). */
+                from?: string;
+                /** @description Posted on or before this day (YYYY-MM-DD, the team's time zone). */
+                to?: string;
+                /** @description nextBefore of the previous page; omit for the newest. */
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinanceJournalsOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "get-finance-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinanceSummary"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9922,7 +10326,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CourierProfile"];
+                    "application/json": components["schemas"]["CourierOnline"];
                 };
             };
             /** @description Unauthorized */

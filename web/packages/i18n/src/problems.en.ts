@@ -48,6 +48,7 @@ export const problemsEn: Record<keyof typeof problemsZhCN, string> = {
   export_expired: 'This export has expired. Export again.',
   export_not_found: 'No such export.',
   export_not_ready: 'The export is still being prepared.',
+  finance_range_invalid: 'Check the dates: the start cannot be after the end.',
   forbidden: 'You are not allowed to do this.',
   grab_closed: 'Grabbing is closed. Wait for a dispatch offer.',
   hours_invalid: 'The service hours are not valid.',

@@ -47,6 +47,7 @@ export const problemsZhCN = {
   export_expired: '导出文件已过期，请重新导出。',
   export_not_found: '没有这个导出文件。',
   export_not_ready: '导出文件还在生成中，请稍候。',
+  finance_range_invalid: '日期范围有误：开始日期不能晚于结束日期。',
   forbidden: '你无权执行这个操作。',
   grab_closed: '现在不能抢单，请等待系统派单。',
   hours_invalid: '营业时间设置有误。',
