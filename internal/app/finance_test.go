@@ -210,6 +210,15 @@ func TestFinanceReadsTheBooks(t *testing.T) {
 		wallets.Items[0].Balance != 10000-order.Total || wallets.Items[0].Kind != "wallet" {
 		t.Fatalf("list-ledger-accounts wallet: %d %s", r.Status, r.Body)
 	}
+	// One student's wallet by owner (the admin's user drawer); another owner has none.
+	for owner, want := range map[string]int64{e.student.User.ID: 1, e.owner.User.ID: 0} {
+		r = e.Do(e.host, "GET", "/api/v1/admin/finance/accounts?kind=wallet&owner="+owner, admin.AccessToken, nil)
+		wallets.Items, wallets.Total = nil, -1
+		r.JSON(t, &wallets)
+		if r.Status != http.StatusOK || wallets.Total != want || int64(len(wallets.Items)) != want {
+			t.Fatalf("list-ledger-accounts wallet of %s: %d %s", owner, r.Status, r.Body)
+		}
+	}
 	r = e.Do(e.host, "GET", "/api/v1/admin/finance/accounts?kind=earnings", admin.AccessToken, nil)
 	var none struct {
 		Items []any `json:"items"`

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
@@ -83,6 +84,7 @@ func New(d Deps) *Server {
 	e.Use(s.requestContext)
 	e.Use(s.recoverer)
 	e.Use(s.accessLog)
+	e.Use(cleanQuery)
 	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
 		Namespace: "paotui", Registerer: reg,
 		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
@@ -330,3 +332,30 @@ func stringify(v any) string {
 	}
 	return "panic"
 }
+
+// cleanQuery refuses a query string whose values hold a NUL byte or invalid UTF-8: PostgreSQL
+// cannot store either in text, so such a value reaching a query is a 500 rather than a 422.
+// One check here covers every operation's parameters, present and future; the problem names
+// the parameter like huma's own validation does.
+func cleanQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var bad []*huma.ErrorDetail
+		for name, values := range c.QueryParams() {
+			for _, v := range values {
+				if !isText(name) || !isText(v) {
+					bad = append(bad, &huma.ErrorDetail{Location: "query." + strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?"),
+						Message: "must be text: no NUL byte, valid UTF-8"})
+					break
+				}
+			}
+		}
+		if len(bad) > 0 {
+			p := NewProblem(http.StatusUnprocessableEntity, "validation_failed", "validation failed")
+			p.Errors = bad
+			return p
+		}
+		return next(c)
+	}
+}
+
+func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

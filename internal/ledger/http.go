@@ -37,6 +37,7 @@ type financeJournalsOutput struct {
 
 type financeAccountsInput struct {
 	Kind   string `query:"kind" required:"true" enum:"wallet,escrow,earnings,revenue,clearing,refunds,subsidy" doc:"Which accounts: earnings is what each courier is owed, wallet what each student holds."`
+	Owner  string `query:"owner" maxLength:"100" doc:"Only this owner's account (a user id for wallet and earnings, an order id for escrow): one student's wallet, one courier's earnings."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"50"`
 	Offset int    `query:"offset" minimum:"0" maximum:"1000000" default:"0"`
 }
@@ -81,7 +82,7 @@ func RegisterHTTP(api huma.API, r *Reports) {
 		OperationID: "list-ledger-accounts", Method: http.MethodGet, Path: "/api/v1/admin/finance/accounts", Tags: []string{"finance"},
 		Summary: "Accounts of one kind with their balances, largest first",
 	}, access, func(ctx context.Context, in *financeAccountsInput) (*financeAccountsOutput, error) {
-		items, total, err := r.Accounts(ctx, httpx.HostFrom(ctx).Tenant, AccountFilter{Kind: AccountKind(in.Kind), Limit: in.Limit, Offset: in.Offset})
+		items, total, err := r.Accounts(ctx, httpx.HostFrom(ctx).Tenant, AccountFilter{Kind: AccountKind(in.Kind), Owner: in.Owner, Limit: in.Limit, Offset: in.Offset})
 		if err != nil {
 			return nil, Problems.Map(err)
 		}

@@ -106,6 +106,7 @@ type JournalFilter struct {
 // AccountFilter selects the accounts of one kind, largest balance first.
 type AccountFilter struct {
 	Kind          AccountKind
+	Owner         string // "" for every account of Kind
 	Limit, Offset int // Limit 1..MaxReportLimit, 0 means DefaultReportLimit
 }
 
@@ -378,8 +379,9 @@ func listAccounts(tx *gorm.DB, f AccountFilter) ([]AccountView, int64, error) {
 	}
 	f.Limit = min(f.Limit, MaxReportLimit)
 	f.Offset = max(f.Offset, 0)
+	// An empty owner matches every account: ('' = '' OR ...) keeps one statement for both.
 	var total int64
-	if err := tx.Raw(`SELECT count(*) FROM ledger_accounts WHERE kind = ?`, string(f.Kind)).Scan(&total).Error; err != nil {
+	if err := tx.Raw(`SELECT count(*) FROM ledger_accounts WHERE kind = ? AND (? = '' OR owner = ?)`, string(f.Kind), f.Owner, f.Owner).Scan(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("count %s accounts: %w", f.Kind, err)
 	}
 	var rows []struct {
@@ -387,8 +389,8 @@ func listAccounts(tx *gorm.DB, f AccountFilter) ([]AccountView, int64, error) {
 		Balance   int64
 		UpdatedAt time.Time
 	}
-	if err := tx.Raw(`SELECT owner, balance, updated_at FROM ledger_accounts WHERE kind = ?
-		ORDER BY balance DESC, id LIMIT ? OFFSET ?`, string(f.Kind), f.Limit, f.Offset).Scan(&rows).Error; err != nil {
+	if err := tx.Raw(`SELECT owner, balance, updated_at FROM ledger_accounts WHERE kind = ? AND (? = '' OR owner = ?)
+		ORDER BY balance DESC, id LIMIT ? OFFSET ?`, string(f.Kind), f.Owner, f.Owner, f.Limit, f.Offset).Scan(&rows).Error; err != nil {
 		return nil, 0, fmt.Errorf("list %s accounts: %w", f.Kind, err)
 	}
 	out := make([]AccountView, len(rows))
