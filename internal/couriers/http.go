@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -69,10 +70,10 @@ func RegisterHTTP(api huma.API, s *Service) {
 		httpx.Perm(tenant, "courier_application:read"), h.mine)
 	httpx.Register(api, huma.Operation{OperationID: "go-online", Method: http.MethodPost, Path: "/api/v1/courier/online", Tags: tags,
 		Summary: "Start taking orders (approved couriers only)"},
-		httpx.Perm(tenant, "trips:online"), h.online(true))
+		httpx.Perm(tenant, "trips:online"), h.goOnline)
 	httpx.Register(api, huma.Operation{OperationID: "go-offline", Method: http.MethodPost, Path: "/api/v1/courier/offline", Tags: tags,
 		Summary: "Stop taking orders", Errors: []int{http.StatusNotFound}},
-		httpx.Perm(tenant, "trips:online"), h.online(false))
+		httpx.Perm(tenant, "trips:online"), h.goOffline)
 	httpx.Register(api, huma.Operation{OperationID: "get-courier-earnings", Method: http.MethodGet, Path: "/api/v1/courier/earnings", Tags: tags,
 		Summary:     "My balance, income today / this week / this month, ratings, on-time rate and income per order",
 		Description: "Income per order is newest first; pass nextBefore as before for the next page."},
@@ -139,23 +140,49 @@ func (h *handlers) mine(ctx context.Context, _ *struct{}) (*courierProfileOutput
 	return &courierProfileOutput{Body: (*courierProfile)(p)}, nil
 }
 
-func (h *handlers) online(on bool) func(context.Context, *struct{}) (*courierProfileOutput, error) {
-	return func(ctx context.Context, _ *struct{}) (*courierProfileOutput, error) {
-		t, me := caller(ctx)
-		var (
-			p   *Profile
-			err error
-		)
-		if on {
-			p, err = h.s.GoOnline(ctx, t, me)
-		} else {
-			p, err = h.s.GoOffline(ctx, t, me)
-		}
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		return &courierProfileOutput{Body: (*courierProfile)(p)}, nil
+// courierOnline is go-online's answer: the profile, and how often the app may send its position.
+// Profile is embedded by its exported name: huma inlines only exported embedded structs.
+type courierOnline struct {
+	Profile
+	PingIntervalSeconds int `json:"pingIntervalSeconds,omitempty" minimum:"1" doc:"The shortest time between two accepted location pings (tracking.ping_interval), rounded up to whole seconds: pings sent sooner are refused with location_too_frequent."`
+}
+
+type courierOnlineOutput struct{ Body *courierOnline }
+
+// pingPacer is what the tracking service offers besides Positions. It is asserted rather than
+// required so that services built without tracking (tests, tools) still go online.
+type pingPacer interface{ MinInterval() time.Duration }
+
+// pingIntervalSeconds rounds up: a client pinging at a rounded-down interval would be refused.
+// Zero (left out of the answer) when no tracking service is wired.
+func (h *handlers) pingIntervalSeconds() int {
+	p, ok := h.s.positions.(pingPacer)
+	if !ok {
+		return 0
 	}
+	d := p.MinInterval()
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Second - 1) / time.Second)
+}
+
+func (h *handlers) goOnline(ctx context.Context, _ *struct{}) (*courierOnlineOutput, error) {
+	t, me := caller(ctx)
+	p, err := h.s.GoOnline(ctx, t, me)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &courierOnlineOutput{Body: &courierOnline{Profile: *p, PingIntervalSeconds: h.pingIntervalSeconds()}}, nil
+}
+
+func (h *handlers) goOffline(ctx context.Context, _ *struct{}) (*courierProfileOutput, error) {
+	t, me := caller(ctx)
+	p, err := h.s.GoOffline(ctx, t, me)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &courierProfileOutput{Body: (*courierProfile)(p)}, nil
 }
 
 type courierEarningsInput struct {

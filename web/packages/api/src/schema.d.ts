@@ -6854,6 +6854,8 @@ export interface operations {
             query: {
                 /** @description Which accounts: earnings is what each courier is owed, wallet what each student holds. */
                 kind: "wallet" | "escrow" | "earnings" | "revenue" | "clearing" | "refunds" | "subsidy";
+                /** @description Only this owner's account (a user id for wallet and earnings, an order id for escrow): one student's wallet, one courier's earnings. */
+                owner?: string;
                 limit?: number;
                 offset?: number;
             };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyHallEvent, formatDistance, grabRemovesItem, sortHall, type HallItem } from './hall'
+import { applyHallEvent, formatDistance, grabRemovesItem, sortHall, withDistance, type HallItem } from './hall'
 
 function item(id: string, over: Partial<HallItem> = {}): HallItem {
   return {
@@ -70,4 +70,40 @@ describe('formatDistance', () => {
     [849.6, '850 m'],
     [1234, '1.2 km'],
   ])('%s -> %s', (m, s) => expect(formatDistance(m)).toBe(s))
+})
+
+describe('distances of live entries', () => {
+  // 0.001° of latitude is about 111 m anywhere.
+  const courier = { lat: 30.535, lng: 114.364 }
+  const at = (dLat: number) => ({ name: 'P', lat: courier.lat + dLat, lng: courier.lng })
+
+  it('computes the metres from the courier to the pickup when the entry has none', () => {
+    expect(withDistance(item('a', { pickup: at(0.001) }), courier).distanceMeters).toBe(111)
+    expect(withDistance(item('a', { pickup: at(0.01) }), courier).distanceMeters).toBe(1112)
+    expect(withDistance(item('a', { pickup: at(0) }), courier).distanceMeters).toBe(0)
+  })
+
+  it("keeps the server's distance, and leaves it unknown without a usable position or pickup", () => {
+    expect(withDistance(item('a', { pickup: at(0.01), distanceMeters: 5 }), courier).distanceMeters).toBe(5)
+    expect(withDistance(item('a', { pickup: at(0.01) }), null).distanceMeters).toBeUndefined()
+    expect(withDistance(item('a', { pickup: at(0.01) }), { lat: 0, lng: 0 }).distanceMeters).toBeUndefined()
+    expect(withDistance(item('a', { pickup: { name: 'no point' } }), courier).distanceMeters).toBeUndefined()
+  })
+
+  it('places an opened order by its computed distance', () => {
+    const hall = [item('near', { distanceMeters: 50 }), item('far', { distanceMeters: 900 })]
+    const out = applyHallEvent(hall, ev('hall_open', item('new', { pickup: at(0.004) })), 'distance', courier)
+    expect(out.map((i) => [i.id, i.distanceMeters])).toEqual([
+      ['near', 50],
+      ['new', 445],
+      ['far', 900],
+    ])
+    // Without a position it is listed last, distance unknown, as before.
+    const blind = applyHallEvent(hall, ev('hall_open', item('new', { pickup: at(0.004) })), 'distance', null)
+    expect(blind.map((i) => [i.id, i.distanceMeters])).toEqual([
+      ['near', 50],
+      ['far', 900],
+      ['new', undefined],
+    ])
+  })
 })

@@ -1,16 +1,31 @@
 // The task hall as the courier sees it: the listed page, then kept current by the live
 // stream's hall_open / hall_closed events.
 import type { Schema, SSEEvent } from '@paotui/api'
+import { distanceMeters, isLatLng, type LatLng } from '@paotui/map'
 
 export type HallItem = Schema<'HallItem'>
 export type HallSort = 'distance' | 'reward'
 
 /**
- * Applies one live event to the hall. hall_open adds (or refreshes) an entry, hall_closed
- * removes it; anything else, or data that does not parse, leaves the hall as it is, since a
- * newer server may send events this page does not know.
+ * The item with the distance from the courier to its pickup. The live stream's entries are the
+ * same for every courier, so they come without one: it is computed here from the courier's
+ * last known position (whole metres, like the list's). An item that has a distance, or a
+ * pickup or position that is no usable point, is returned as it is.
  */
-export function applyHallEvent(items: readonly HallItem[], ev: SSEEvent, sort: HallSort): HallItem[] {
+export function withDistance(item: HallItem, from: LatLng | null | undefined): HallItem {
+  if (item.distanceMeters !== undefined || !isLatLng(from)) return item
+  const to = { lat: item.pickup.lat, lng: item.pickup.lng }
+  if (!isLatLng(to)) return item
+  return { ...item, distanceMeters: Math.round(distanceMeters(from, to)) }
+}
+
+/**
+ * Applies one live event to the hall. hall_open adds (or refreshes) an entry, with its
+ * distance from `from` (the courier's last position) when known; hall_closed removes it;
+ * anything else, or data that does not parse, leaves the hall as it is, since a newer server
+ * may send events this page does not know.
+ */
+export function applyHallEvent(items: readonly HallItem[], ev: SSEEvent, sort: HallSort, from?: LatLng | null): HallItem[] {
   let data: unknown
   try {
     data = JSON.parse(ev.data)
@@ -21,7 +36,7 @@ export function applyHallEvent(items: readonly HallItem[], ev: SSEEvent, sort: H
   if (ev.type === 'hall_open') {
     const item = data as HallItem
     if (typeof item.id !== 'string') return [...items]
-    return sortHall([...items.filter((i) => i.id !== item.id), item], sort)
+    return sortHall([...items.filter((i) => i.id !== item.id), withDistance(item, from)], sort)
   }
   if (ev.type === 'hall_closed') {
     const id = (data as { orderId?: unknown }).orderId

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { dueForPing, Tracker, type Fix, type TrackerState } from './tracker'
+import { dueForPing, intervalFromServer, pingIntervalMs, Tracker, type Fix, type TrackerState } from './tracker'
 
 // A fake Geolocation whose watchers the test drives.
 function fakeGeo() {
@@ -30,6 +30,16 @@ describe('dueForPing', () => {
   })
 })
 
+describe('intervalFromServer', () => {
+  it("uses the server's interval, bounded, and the fallback when it said none", () => {
+    expect(intervalFromServer(2)).toBe(2000)
+    expect(intervalFromServer(1.5)).toBe(1500)
+    expect(intervalFromServer(0.1)).toBe(1000)
+    expect(intervalFromServer(600)).toBe(60000)
+    for (const bad of [undefined, null, 0, -3, Number.NaN]) expect(intervalFromServer(bad)).toBe(pingIntervalMs)
+  })
+})
+
 describe('Tracker', () => {
   it('throttles pings to the interval', async () => {
     const g = fakeGeo()
@@ -48,6 +58,33 @@ describe('Tracker', () => {
     expect(sent.map((f) => f.lat)).toEqual([39.99, 39.992])
     expect(sent[0]).toMatchObject({ lng: 116.3, accuracy: 12 })
     expect(tr.state).toBe('ok')
+  })
+
+  it("paces pings to the interval it is given once online, and keeps every fix as the last position", async () => {
+    const g = fakeGeo()
+    let now = 1000
+    const sent: number[] = []
+    const seen: number[] = []
+    const tr = new Tracker({
+      geolocation: g.geo,
+      now: () => now,
+      onState: () => {},
+      onFix: (f) => seen.push(f.lat),
+      send: async (f) => (sent.push(f.lat), true),
+    })
+    expect(tr.interval).toBe(pingIntervalMs)
+    tr.setInterval(intervalFromServer(2))
+    tr.start()
+    g.fix(1, 0)
+    await flush()
+    now = 2500 // 1.5 s later: too soon for the server
+    g.fix(2, 0)
+    await flush()
+    now = 3000 // 2 s: due, where the 5 s fallback would still wait
+    g.fix(3, 0)
+    await flush()
+    expect(sent).toEqual([1, 3])
+    expect(seen).toEqual([1, 2, 3])
   })
 
   it('reports a denied permission and stops watching on stop()', () => {

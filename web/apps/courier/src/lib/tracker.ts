@@ -1,6 +1,7 @@
 // Sends the courier's position while online: browser geolocation, at most one ping per
 // interval (the server refuses pings closer than tracking.ping_interval with
-// location_too_frequent), with the permission state kept for the screen.
+// location_too_frequent, and says that interval when the courier goes online), with the
+// permission state and the last fix kept for the screens.
 
 export type TrackerState = 'idle' | 'locating' | 'ok' | 'denied' | 'unavailable' | 'unsupported'
 
@@ -17,13 +18,29 @@ export interface TrackerDeps {
   send(fix: Fix): Promise<boolean>
   now(): number
   onState(state: TrackerState, lastSentAt?: number): void
+  /** Every fix the device reports, sent or not: the courier's last known position. */
+  onFix?(fix: Fix): void
 }
 
 /**
- * The time between pings. The server accepts one per 2 s; a courier walks ~7 m in 5 s, which
- * is plenty for the hall's distances and spares the phone's battery and data.
+ * The time between pings until the server said its own (go-online's pingIntervalSeconds): a
+ * courier walks ~7 m in 5 s, plenty for the hall's distances, and slower than any sane server
+ * setting, so pings are not refused before the real interval is known.
  */
 export const pingIntervalMs = 5000
+
+/** Bounds on the server's interval: a bad value must neither flood the server nor stall the map. */
+const minIntervalMs = 1000
+const maxIntervalMs = 60000
+
+/**
+ * The ping interval in ms from go-online's pingIntervalSeconds: the server's minimum (clamped
+ * to 1 s..1 min), or the fallback when the answer did not say.
+ */
+export function intervalFromServer(seconds: number | null | undefined): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return pingIntervalMs
+  return Math.min(maxIntervalMs, Math.max(minIntervalMs, Math.ceil(seconds * 1000)))
+}
 
 /** Whether a new fix may be sent now, given when the last ping went out. */
 export function dueForPing(lastSentAt: number | undefined, now: number, intervalMs = pingIntervalMs): boolean {
@@ -38,8 +55,17 @@ export class Tracker {
 
   constructor(
     private readonly deps: TrackerDeps,
-    private readonly intervalMs = pingIntervalMs,
+    private intervalMs = pingIntervalMs,
   ) {}
+
+  /** Paces the next pings (the server's interval, once known); a watch under way keeps going. */
+  setInterval(ms: number): void {
+    this.intervalMs = ms
+  }
+
+  get interval(): number {
+    return this.intervalMs
+  }
 
   start(): void {
     if (this.watchId !== null) return
@@ -64,16 +90,18 @@ export class Tracker {
 
   private async onFix(p: GeolocationPosition): Promise<void> {
     const now = this.deps.now()
+    const fix: Fix = {
+      lat: p.coords.latitude,
+      lng: p.coords.longitude,
+      accuracy: Number.isFinite(p.coords.accuracy) ? p.coords.accuracy : undefined,
+      at: new Date(p.timestamp || now).toISOString(),
+    }
+    this.deps.onFix?.(fix)
     if (this.inFlight || !dueForPing(this.lastSentAt, now, this.intervalMs)) return
     this.inFlight = true
     this.lastSentAt = now
     try {
-      const ok = await this.deps.send({
-        lat: p.coords.latitude,
-        lng: p.coords.longitude,
-        accuracy: Number.isFinite(p.coords.accuracy) ? p.coords.accuracy : undefined,
-        at: new Date(p.timestamp || now).toISOString(),
-      })
+      const ok = await this.deps.send(fix)
       this.set(ok ? 'ok' : 'unavailable')
     } finally {
       this.inFlight = false

@@ -1,9 +1,10 @@
-// The courier's profile (application status, online) and the position pings sent while online.
+// The courier's profile (application status, online), the position pings sent while online
+// and the last position the device reported (for distances and the trip map).
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { Problem, Schema } from '@paotui/api'
 import { api } from '../api'
-import { Tracker, type TrackerState } from '../lib/tracker'
+import { Tracker, intervalFromServer, type Fix, type TrackerState } from '../lib/tracker'
 
 export type Profile = Schema<'CourierProfile'>
 
@@ -13,6 +14,8 @@ export const useCourier = defineStore('courier', () => {
   const loaded = ref(false)
   const tracking = ref<TrackerState>('idle')
   const lastPingAt = ref<number | undefined>()
+  /** The device's last fix while tracking; null when offline or not located yet. */
+  const position = ref<Fix | null>(null)
 
   const tracker = new Tracker({
     geolocation: globalThis.navigator?.geolocation,
@@ -21,6 +24,7 @@ export const useCourier = defineStore('courier', () => {
       tracking.value = s
       lastPingAt.value = at
     },
+    onFix: (fix) => (position.value = fix),
     send: async (fix) => {
       const { error } = await api.POST('/api/v1/courier/location', { body: fix })
       // A refused ping (too frequent, implausible) is not worth a message: the next one follows.
@@ -46,12 +50,25 @@ export const useCourier = defineStore('courier', () => {
   function setProfile(p: Profile | null): void {
     profile.value = p
     if (p?.online && p.status === 'approved') tracker.start()
-    else tracker.stop()
+    else {
+      tracker.stop()
+      // An old fix would give the hall wrong distances once the courier is back online.
+      position.value = null
+    }
   }
 
   async function setOnline(on: boolean): Promise<Problem | null> {
-    const { data, error } = on ? await api.POST('/api/v1/courier/online') : await api.POST('/api/v1/courier/offline')
+    if (!on) {
+      const { data, error } = await api.POST('/api/v1/courier/offline')
+      if (error) return error
+      setProfile(data)
+      return null
+    }
+    const { data, error } = await api.POST('/api/v1/courier/online')
     if (error) return error
+    // Only going online says the server's pace; after a reload while online the tracker
+    // keeps its fallback until the courier goes online again.
+    tracker.setInterval(intervalFromServer(data.pingIntervalSeconds))
     setProfile(data)
     return null
   }
@@ -60,7 +77,8 @@ export const useCourier = defineStore('courier', () => {
     tracker.stop()
     profile.value = null
     loaded.value = false
+    position.value = null
   }
 
-  return { profile, loaded, tracking, lastPingAt, load, setProfile, setOnline, reset }
+  return { profile, loaded, tracking, lastPingAt, position, load, setProfile, setOnline, reset, pingInterval: () => tracker.interval }
 })
