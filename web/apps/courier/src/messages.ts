@@ -142,7 +142,6 @@ export const courierZhCN = {
     },
     map: {
       trip: '行程地图',
-      failed: '地图加载失败，请刷新页面重试',
       noFix: '上线并允许定位后，地图上会显示你的位置',
     },
   },
@@ -293,7 +292,6 @@ export const courierEn: CourierMessages = {
     },
     map: {
       trip: 'Trip map',
-      failed: 'The map failed to load; reload the page to try again',
       noFix: 'Your position shows on the map once you are online and location is allowed',
     },
   },

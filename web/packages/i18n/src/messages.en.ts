@@ -25,6 +25,8 @@ export const en: Messages = {
     badCode: 'Enter the code from the SMS',
   },
   map: {
+    loading: 'Loading the map…',
+    failed: 'The map could not load; choose from the list of places',
     label: 'Map',
     noTiles: 'No map tiles configured: showing relative positions only',
     tilesFailed: 'Map tiles failed to load: showing relative positions only',

@@ -20,6 +20,8 @@ export const zhCN = {
     badCode: '请输入短信验证码',
   },
   map: {
+    loading: '地图加载中…',
+    failed: '地图加载失败，可从地点列表中选择',
     label: '地图',
     noTiles: '未配置地图底图：仅显示相对位置',
     tilesFailed: '地图底图加载失败：仅显示相对位置',

@@ -73,6 +73,10 @@ describe('CampusMap', () => {
     expect(w.get('.pt-map__pin--pickup').attributes('title')).toBe('Library')
     // Unlabelled markers are named by their kind, for screen readers too.
     expect(w.get('.pt-map__pin--courier').attributes('title')).toBe('Courier')
+    await w.setProps({ markers: [pickup, { ...courier, faded: true }] })
+    expect(w.get('.pt-map__pin--courier').classes()).toContain('pt-map__pin--faded')
+    await w.get('.pt-map__pin--courier').trigger('click')
+    expect(w.emitted('marker')?.[0]).toEqual(['c'])
     await w.setProps({ markers: [pickup] })
     expect(w.findAll('.pt-map__pin--courier')).toHaveLength(0)
     w.unmount()

@@ -6,6 +6,8 @@ export interface MapMarker {
   /** Decides the pin's look: pickup and dropoff of an order, a courier, a place, the viewer. */
   kind: 'pickup' | 'dropoff' | 'courier' | 'place' | 'me'
   label?: string
+  /** Dimmed: a position that is getting old (a courier not heard from for a while). */
+  faded?: boolean
 }
 
 export interface MapZone {
