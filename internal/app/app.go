@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if key := cfg.Stripe.SecretKey.Reveal(); key != "" {
 		stripe = payments.NewStripeClient(key, cfg.Stripe.APIURL)
 	}
-	a.Payments = payments.New(db, stripe, a.Outbox, log)
+	a.Payments = payments.New(db, stripe, a.Outbox, log).WithPublishableKey(cfg.Stripe.PublishableKey)
 	signer, err := pricing.NewSigner(deriveKey(master, "paotui:quote"), cfg.Orders.QuoteTTL, nil)
 	if err != nil {
 		a.Close()

@@ -89,6 +89,9 @@ type Stripe struct {
 	SecretKey     Secret `koanf:"secret_key"`
 	WebhookSecret Secret `koanf:"webhook_secret"`
 	APIURL        string `koanf:"api_url"`
+	// PublishableKey (pk_...) is handed to students' browsers, which confirm card payments
+	// with Stripe.js; it is public by design, hence a plain string.
+	PublishableKey string `koanf:"publishable_key"`
 }
 
 // Storage says where uploaded files (delivery photos) are kept; internal/storage opens it.
@@ -349,8 +352,38 @@ func (c *Config) Validate() error {
 			bad("stripe.api_url", "must be an http(s) URL or empty, got %q", u)
 		}
 	}
+	c.validateStripeKeys(bad)
 	c.validateStorage(bad)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateStripeKeys(bad func(key, format string, args ...any)) {
+	pk, sk := c.Stripe.PublishableKey, c.Stripe.SecretKey.Reveal()
+	switch {
+	case pk != "" && !strings.HasPrefix(pk, "pk_"):
+		// The usual mistake is pasting the secret key here, which would then be sent to every
+		// student's browser: say so without repeating the value.
+		bad("stripe.publishable_key", "must be a Stripe publishable key starting with pk_ (never the secret key)")
+	case pk == "" && sk != "" && c.Env == "production":
+		// Without it the apps cannot confirm card payments: PaymentIntents would be created
+		// and never paid.
+		bad("stripe.publishable_key", "is required in production when stripe.secret_key is set")
+	case stripeMode(pk) != "" && stripeMode(sk) != "" && stripeMode(pk) != stripeMode(sk):
+		// Test-mode intents cannot be confirmed with a live key or the other way round.
+		bad("stripe.publishable_key", "is a %s-mode key but stripe.secret_key is %s-mode", stripeMode(pk), stripeMode(sk))
+	}
+}
+
+// stripeMode is "test" or "live" for keys shaped pk_test_..., sk_live_..., rk_test_...; ""
+// when the key does not say, which then matches anything.
+func stripeMode(key string) string {
+	switch _, rest, _ := strings.Cut(key, "_"); {
+	case strings.HasPrefix(rest, "test_"):
+		return "test"
+	case strings.HasPrefix(rest, "live_"):
+		return "live"
+	}
+	return ""
 }
 
 // bucketPattern is the S3 bucket naming rule (3-63 lower-case letters, digits, dots and hyphens,

@@ -56,6 +56,8 @@ var (
 type Payments interface {
 	PayFromWallet(tx *gorm.DB, orderID, userID string, amount ledger.Money, idemKey string) error
 	StartStripe(ctx context.Context, tx *gorm.DB, tenantID int64, orderID, userID string, amount ledger.Money, method, idemKey string) (clientSecret string, err error)
+	// PublishableKey is the Stripe key the app confirms a client secret with; "" when none.
+	PublishableKey() string
 	MarkOffline(tx *gorm.DB, orderID, userID string, amount ledger.Money, actor, reason string) error
 	Refund(ctx context.Context, tx *gorm.DB, orderID string, amount ledger.Money, reason, actor, idemKey string) error
 }
@@ -487,6 +489,8 @@ type PayRequest struct {
 type PayResult struct {
 	Order        *Order `json:"order"`
 	ClientSecret string `json:"clientSecret,omitempty" doc:"Stripe PaymentIntent client secret for the app to confirm."`
+	// PublishableKey comes with a client secret: Stripe.js needs both to confirm the payment.
+	PublishableKey string `json:"publishableKey,omitempty" doc:"Stripe publishable key to confirm the client secret with (Stripe.js); absent when the server has none configured."`
 }
 
 // Pay pays an order. Wallet payments capture at once and move the order to awaiting_courier;
@@ -533,7 +537,7 @@ func (s *Service) Pay(ctx context.Context, t *tenancy.Tenant, studentID, orderID
 			if err != nil {
 				return err
 			}
-			out.ClientSecret = secret
+			out.ClientSecret, out.PublishableKey = secret, s.payments.PublishableKey()
 		default:
 			return ErrPaymentMethod
 		}

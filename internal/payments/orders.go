@@ -26,6 +26,10 @@ func (o OrderPayments) StartStripe(ctx context.Context, tx *gorm.DB, tenantID in
 	return secret, err
 }
 
+// PublishableKey is Service.PublishableKey: what an order's Stripe payment is confirmed with,
+// sent along with StartStripe's client secret.
+func (o OrderPayments) PublishableKey() string { return o.Service.PublishableKey() }
+
 // MarkOffline is Service.MarkOffline.
 func (o OrderPayments) MarkOffline(tx *gorm.DB, orderID, userID string, amount ledger.Money, actor, reason string) error {
 	_, err := o.Service.MarkOffline(tx, orderID, userID, amount, actor, reason)

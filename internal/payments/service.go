@@ -25,6 +25,8 @@ type Service struct {
 	outbox *jobs.Outbox
 	log    *slog.Logger
 	now    func() time.Time
+	// publishable is the Stripe publishable key the apps confirm payments with.
+	publishable string
 }
 
 // New returns the payments service. stripe may be nil: Stripe is then disabled
@@ -37,6 +39,23 @@ func New(db *store.DB, stripe Stripe, outbox *jobs.Outbox, log *slog.Logger) *Se
 		outbox = jobs.NewOutbox()
 	}
 	return &Service{db: db, stripe: stripe, outbox: outbox, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// WithPublishableKey sets the Stripe publishable key (pk_...) that answers carrying a client
+// secret also carry, so the app can confirm the payment with Stripe.js. Call it before the
+// service is used; "" (the default) sends none, and the apps then offer no card payment.
+func (s *Service) WithPublishableKey(key string) *Service {
+	s.publishable = key
+	return s
+}
+
+// PublishableKey is the key set by WithPublishableKey; "" when Stripe is disabled, since a
+// key without a working secret key would only lead the app to a payment it cannot start.
+func (s *Service) PublishableKey() string {
+	if s.stripe == nil {
+		return ""
+	}
+	return s.publishable
 }
 
 // maxReason matches the length CHECK on payments.reason and refunds.reason.

@@ -104,7 +104,7 @@ func RegisterWalletHTTP(api huma.API, s *Service) {
 				return nil, Problems.Map(err)
 			}
 			out := &topupOutput{}
-			out.Body.Payment, out.Body.ClientSecret = pay, secret
+			out.Body.Payment, out.Body.ClientSecret, out.Body.PublishableKey = pay, secret, s.PublishableKey()
 			return out, nil
 		})
 	httpx.Register(api, huma.Operation{OperationID: "staff-topup-wallet", Method: http.MethodPost, Path: "/api/v1/users/{userId}/wallet/topups", Tags: []string{"wallet"},
@@ -135,8 +135,9 @@ type topupInput struct {
 
 type topupOutput struct {
 	Body struct {
-		Payment      *Payment `json:"payment"`
-		ClientSecret string   `json:"clientSecret" doc:"Stripe PaymentIntent client secret for the app to confirm."`
+		Payment        *Payment `json:"payment"`
+		ClientSecret   string   `json:"clientSecret" doc:"Stripe PaymentIntent client secret for the app to confirm."`
+		PublishableKey string   `json:"publishableKey,omitempty" doc:"Stripe publishable key to confirm the payment with (Stripe.js); absent when the server has none configured, and the app cannot confirm it."`
 	}
 }
 

@@ -237,13 +237,14 @@ func notBuilt(w http.ResponseWriter) error {
 // attributes. Stripe.js is allowed for card payments; map tiles and logos may come from any
 // https server the tenant configures.
 func securityHeaders(h http.Header, scriptHash string) {
-	script := "'self' https://js.stripe.com"
+	// Stripe's documented CSP for Stripe.js and its Payment Element.
+	script := "'self' https://js.stripe.com https://*.js.stripe.com"
 	if scriptHash != "" {
 		script += " '" + scriptHash + "'"
 	}
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src "+script+
 		"; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; font-src 'self' data:"+
-		"; connect-src 'self' https://api.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com"+
+		"; connect-src 'self' https://api.stripe.com; frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"+
 		"; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")

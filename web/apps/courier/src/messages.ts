@@ -3,19 +3,7 @@
 export const courierZhCN = {
   courier: {
     tabs: { hall: '大厅', offers: '派单', trips: '行程', earnings: '收入', me: '我的' },
-    login: {
-      title: '跑腿员登录',
-      phone: '手机号',
-      phonePlaceholder: '11 位手机号',
-      code: '验证码',
-      codePlaceholder: '6 位短信验证码',
-      send: '获取验证码',
-      resend: '{s} 秒后重发',
-      sent: '验证码已发送',
-      submit: '登录',
-      phoneInvalid: '请输入 11 位手机号',
-      codeInvalid: '请输入 6 位数字验证码',
-    },
+    login: { title: '跑腿员登录' },
     apply: {
       title: '申请成为跑腿员',
       intro: '提交实名信息，通过学籍验证和管理员审核后即可接单。',
@@ -153,19 +141,7 @@ export type CourierMessages = Widen<typeof courierZhCN>
 export const courierEn: CourierMessages = {
   courier: {
     tabs: { hall: 'Hall', offers: 'Offers', trips: 'Trips', earnings: 'Earnings', me: 'Me' },
-    login: {
-      title: 'Courier sign-in',
-      phone: 'Phone',
-      phonePlaceholder: '11-digit mobile number',
-      code: 'Code',
-      codePlaceholder: '6-digit SMS code',
-      send: 'Send code',
-      resend: 'Resend in {s}s',
-      sent: 'Code sent',
-      submit: 'Sign in',
-      phoneInvalid: 'Enter an 11-digit mobile number',
-      codeInvalid: 'Enter the 6-digit code',
-    },
+    login: { title: 'Courier sign-in' },
     apply: {
       title: 'Become a courier',
       intro: 'Send your real identity; once your student status is verified and an admin approves you, you can take orders.',

@@ -1,5 +1,6 @@
 import { useI18n } from 'vue-i18n'
 import { stEn, stZhCN } from './messages'
+import { studentMapEn, studentMapZhCN } from './mapMessages'
 
 /**
  * Adds the student screens' texts (under `st`) to the shared i18n instance. Called from the
@@ -11,4 +12,6 @@ export function useStudentMessages(): void {
   if (te('st.tabs.home', 'en')) return
   mergeLocaleMessage('zh-CN', { st: stZhCN } as never)
   mergeLocaleMessage('en', { st: stEn } as never)
+  mergeLocaleMessage('zh-CN', studentMapZhCN as never)
+  mergeLocaleMessage('en', studentMapEn as never)
 }

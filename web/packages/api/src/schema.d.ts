@@ -4032,6 +4032,8 @@ export interface components {
             /** @description Stripe PaymentIntent client secret for the app to confirm. */
             clientSecret?: string;
             order: components["schemas"]["Order"];
+            /** @description Stripe publishable key to confirm the client secret with (Stripe.js); absent when the server has none configured. */
+            publishableKey?: string;
         };
         Payment: {
             /** Format: int64 */

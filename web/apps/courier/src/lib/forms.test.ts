@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deliverBody, validateApplication, validateDeliver, validPhone, validSixDigits } from './forms'
-
-describe('validPhone', () => {
-  it.each([
-    ['13700000001', true],
-    [' 13700000001 ', true],
-    ['1370000000', false],
-    ['23700000001', false],
-    ['137000000012', false],
-    ['1370000000a', false],
-  ])('%s -> %s', (v, ok) => expect(validPhone(v)).toBe(ok))
-})
+import { deliverBody, validateApplication, validateDeliver, validSixDigits } from './forms'
 
 describe('validSixDigits', () => {
   it.each([

@@ -1,12 +1,7 @@
 // Checks run before a form is sent, mirroring the server's rules so the common mistakes are
 // caught without a round trip; the server stays the judge (its problems land on the fields too).
 
-/** Mainland mobile numbers: 11 digits starting with 1. */
-export function validPhone(v: string): boolean {
-  return /^1\d{10}$/.test(v.trim())
-}
-
-/** SMS login codes and delivery codes are 6 digits. */
+/** Delivery codes are 6 digits. */
 export function validSixDigits(v: string): boolean {
   return /^\d{6}$/.test(v.trim())
 }
