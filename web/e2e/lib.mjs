@@ -294,6 +294,11 @@ export async function signInBySms(server, page, phone) {
   await page.locator('[data-testid=login-submit]').click()
 }
 
+/** Waits until Element Plus shows no loading mask anywhere on the page (every card loaded). */
+export function settled(page) {
+  return page.waitForFunction(() => !document.querySelector('.el-loading-mask'))
+}
+
 /**
  * The text input of a form field by test id: Vant puts the id on the field around the input,
  * Element Plus on the input itself.

@@ -4,7 +4,7 @@
 // grabs, picks up with the student's pickup code and delivers with the delivery code, and the
 // student's order page follows every step without a reload, then confirms and rates. Back in
 // the admin, the order is completed and today's figures moved.
-import { assert, input, signInBySms, waitFor } from '../lib.mjs'
+import { assert, input, settled, signInBySms, waitFor } from '../lib.mjs'
 
 const slug = 'demo'
 const host = `${slug}.localhost`
@@ -66,7 +66,7 @@ export default async function ({ server, browser }) {
   await signInBySms(server, admin, owner)
   await admin.waitForURL((u) => u.pathname === '/admin/' || u.pathname === '/admin')
   await admin.locator('[data-testid=fig-completed]').waitFor()
-  await admin.locator('.el-loading-mask').waitFor({ state: 'detached' })
+  await settled(admin)
   const before = await figures(admin)
   await browser.screenshot(admin, 'admin-dashboard-before')
 
@@ -156,6 +156,10 @@ export default async function ({ server, browser }) {
   await statusIs(courier, 'trip-status', 'picked_up')
   await browser.screenshot(courier, 'courier-picked-up')
   await statusIs(student, 'order-status', 'picked_up')
+  // The courier's phone reports its position while carrying the order: it shows on the
+  // student's map (a ping every tracking.ping_interval, 2 s by default).
+  await student.locator('[data-testid=order-map][data-courier=shown]').waitFor({ timeout: 20000 })
+  await student.locator('[data-testid=order-map] .pt-map__pin--courier').waitFor()
   await browser.screenshot(student, 'student-picked-up')
 
   await input(courier, 'delivery-code').fill(deliveryCode)
@@ -192,7 +196,7 @@ export default async function ({ server, browser }) {
     async () => {
       await admin.reload()
       await admin.locator('[data-testid=fig-completed]').waitFor()
-      await admin.locator('.el-loading-mask').waitFor({ state: 'detached' })
+      await settled(admin)
       const now = await figures(admin)
       return now.completed === before.completed + 1 && now.gmv === before.gmv + price
     },
