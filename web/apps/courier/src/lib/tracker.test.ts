@@ -112,4 +112,41 @@ describe('Tracker', () => {
     tr.start()
     expect(g.raw.watchPosition).toHaveBeenCalledTimes(1)
   })
+
+  it('asks for a fresh fix when a ping is due and the phone reported none (standing still)', async () => {
+    const g = fakeGeo()
+    let now = 1000
+    let beat: (() => void) | undefined
+    const cancel = vi.fn()
+    const sent: Fix[] = []
+    const tr = new Tracker(
+      {
+        geolocation: g.geo,
+        now: () => now,
+        onState: () => {},
+        send: async (f) => (sent.push(f), true),
+        every: (_ms, fn) => ((beat = fn), cancel),
+      },
+      2000,
+    )
+    tr.start()
+    g.fix(39.99, 116.3)
+    await flush()
+    // Not due yet: no extra fix is asked for.
+    now = 2500
+    beat!()
+    expect(g.raw.getCurrentPosition).not.toHaveBeenCalled()
+    // Due and nothing came: a fresh fix (maximumAge 0) is asked for, and it is sent.
+    now = 3000
+    beat!()
+    expect(g.raw.getCurrentPosition).toHaveBeenCalledTimes(1)
+    expect(g.raw.getCurrentPosition.mock.calls[0]![2]).toMatchObject({ maximumAge: 0 })
+    const answer = g.raw.getCurrentPosition.mock.calls[0]![0] as PositionCallback
+    answer({ coords: { latitude: 39.99, longitude: 116.3, accuracy: 5 }, timestamp: 3000 } as unknown as GeolocationPosition)
+    await flush()
+    expect(sent).toHaveLength(2)
+    expect(sent[1]!.at).toBe(new Date(3000).toISOString())
+    tr.stop()
+    expect(cancel).toHaveBeenCalled()
+  })
 })

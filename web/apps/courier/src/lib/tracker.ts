@@ -20,6 +20,13 @@ export interface TrackerDeps {
   onState(state: TrackerState, lastSentAt?: number): void
   /** Every fix the device reports, sent or not: the courier's last known position. */
   onFix?(fix: Fix): void
+  /** Timers for the heartbeat (tests pass fakes); the browser's by default. */
+  every?(ms: number, fn: () => void): () => void
+}
+
+function every(ms: number, fn: () => void): () => void {
+  const id = globalThis.setInterval(fn, ms)
+  return () => globalThis.clearInterval(id)
 }
 
 /**
@@ -28,6 +35,9 @@ export interface TrackerDeps {
  * setting, so pings are not refused before the real interval is known.
  */
 export const pingIntervalMs = 5000
+
+/** How often the tracker checks whether a stationary phone owes a ping. */
+const heartbeatMs = 1000
 
 /** Bounds on the server's interval: a bad value must neither flood the server nor stall the map. */
 const minIntervalMs = 1000
@@ -51,6 +61,7 @@ export class Tracker {
   private watchId: number | null = null
   private lastSentAt: number | undefined
   private inFlight = false
+  private stopBeat: (() => void) | null = null
   state: TrackerState = 'idle'
 
   constructor(
@@ -80,11 +91,24 @@ export class Tracker {
       (e) => this.set(e.code === 1 ? 'denied' : 'unavailable'),
       { enableHighAccuracy: true, maximumAge: this.intervalMs, timeout: 20000 },
     )
+    // A phone that does not move may report no new fix for minutes, and a courier waiting at a
+    // pickup would then vanish from the live maps: when a ping is due and none went out, ask
+    // for a fresh fix (a new timestamp; the server refuses one not newer than the last).
+    this.stopBeat = (this.deps.every ?? every)(heartbeatMs, () => {
+      if (this.inFlight || !dueForPing(this.lastSentAt, this.deps.now(), this.intervalMs)) return
+      geo.getCurrentPosition(
+        (p) => void this.onFix(p),
+        () => {}, // the watch reports errors
+        { enableHighAccuracy: true, maximumAge: 0, timeout: 20000 },
+      )
+    })
   }
 
   stop(): void {
     if (this.watchId !== null) this.deps.geolocation?.clearWatch(this.watchId)
     this.watchId = null
+    this.stopBeat?.()
+    this.stopBeat = null
     this.set('idle')
   }
 
