@@ -143,6 +143,16 @@ export default async function ({ server, browser }) {
   await item.waitFor({ timeout: 20000 })
   await browser.screenshot(courier, 'courier-hall-order')
   await item.locator('[data-testid=grab-button]').click()
+  // The courier walks towards the pickup: the phone reports a new fix every second.
+  let step = 0
+  const walking = setInterval(() => {
+    step += 1
+    void courier
+      .context()
+      .setGeolocation({ latitude: near.lat + step * 0.00002, longitude: near.lng, accuracy: 10 })
+      .catch(() => {})
+  }, 1000)
+  walking.unref?.()
   await courier.waitForURL(new RegExp(`/courier/trips/${orderId}$`))
   await statusIs(courier, 'trip-status', 'accepted')
   const shownCode = await courier.locator('[data-testid=trip-form-pickup_code]').textContent()
@@ -165,6 +175,7 @@ export default async function ({ server, browser }) {
   await input(courier, 'delivery-code').fill(deliveryCode)
   await courier.locator('[data-testid=deliver-button]').click()
   await statusIs(courier, 'trip-status', 'delivered')
+  clearInterval(walking)
   await browser.screenshot(courier, 'courier-delivered')
   await statusIs(student, 'order-status', 'delivered')
   assert(await student.evaluate(() => window.__e2eNoReload === true), 'the student page followed the trip without reloading')
