@@ -107,7 +107,7 @@ type JournalFilter struct {
 type AccountFilter struct {
 	Kind          AccountKind
 	Owner         string // "" for every account of Kind
-	Limit, Offset int // Limit 1..MaxReportLimit, 0 means DefaultReportLimit
+	Limit, Offset int    // Limit 1..MaxReportLimit, 0 means DefaultReportLimit
 }
 
 // Reports reads a tenant's books for its finance staff.
