@@ -2,10 +2,11 @@
 // port), calls to its API by host, SMS codes read from its log, and pages that record console
 // errors and save screenshots.
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export class AssertionError extends Error {}
 
@@ -292,6 +293,26 @@ export async function signInBySms(server, page, phone) {
   const code = await server.smsCode(phone, since)
   await input(page, 'login-code').fill(code)
   await page.locator('[data-testid=login-submit]').click()
+}
+
+const axePath = fileURLToPath(new URL('../node_modules/axe-core/axe.min.js', import.meta.url))
+let axeSource
+
+/**
+ * Runs axe-core (WCAG 2.1 A and AA rules) on the page and answers its serious and critical
+ * violations as text, one line per rule with where it applies.
+ */
+export async function a11yViolations(page) {
+  // Evaluated through the DevTools protocol: the pages' CSP rightly refuses an injected script.
+  axeSource ??= readFileSync(axePath, 'utf8')
+  if (!(await page.evaluate('typeof window.axe'))?.startsWith?.('object')) await page.evaluate(axeSource)
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)
+  })
+  return found
 }
 
 /** Waits until Element Plus shows no loading mask anywhere on the page (every card loaded). */

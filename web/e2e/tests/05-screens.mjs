@@ -2,13 +2,18 @@
 // width it is made for: the admin's finance, staff, users, places (with the zones map and the
 // service hours), branding and billing at 1280 px; the student's wallet and the courier's
 // earnings at 375 px; the platform's plans and job health. The runner fails the test on any
-// console error, so a screen that throws while rendering fails here.
-import { assert, input, settled, signInBySms } from '../lib.mjs'
+// console error, so a screen that throws while rendering fails here. Each screen is also checked
+// with axe-core against WCAG 2.1 A and AA: a serious or critical violation fails the test.
+import { a11yViolations, assert, input, settled, signInBySms } from '../lib.mjs'
 
 const slug = 'demo'
 const owner = '13800000000'
 
 export default async function ({ server, browser, admin }) {
+  const violations = []
+  const a11y = async (page, name) => {
+    for (const v of await a11yViolations(page)) violations.push(`${name}: ${v}`)
+  }
   const page = await browser.page({ width: 1280, height: 900 })
   await page.goto(server.origin(slug) + '/admin/login')
   await page.locator('[data-testid=login-mode] label', { has: page.locator('input[value=sms]') }).click()
@@ -29,6 +34,7 @@ export default async function ({ server, browser, admin }) {
     await page.goto(server.origin(slug) + path)
     await page.locator(ready).first().waitFor()
     await settled(page)
+    await a11y(page, `admin ${name}`)
     await browser.screenshot(page, `admin-${name}`)
   }
   // The demo campus draws its zone without tiles (none configured) and says so.
@@ -52,6 +58,7 @@ export default async function ({ server, browser, admin }) {
   await student.locator('[data-testid=wallet-balance]').waitFor()
   await student.locator('[data-testid=wallet-topup]').waitFor()
   await browser.assertFits(student, 'wallet')
+  await a11y(student, 'student wallet')
   await browser.screenshot(student, 'student-wallet')
 
   const courier = await browser.page()
@@ -61,6 +68,7 @@ export default async function ({ server, browser, admin }) {
   await courier.goto(server.origin(slug) + '/courier/earnings')
   await courier.locator('[data-testid=earnings-balance]').waitFor()
   await browser.assertFits(courier, 'earnings')
+  await a11y(courier, 'courier earnings')
   await browser.screenshot(courier, 'courier-earnings')
 
   // The platform's plans and job health.
@@ -73,8 +81,34 @@ export default async function ({ server, browser, admin }) {
   await panel.goto(server.origin('admin') + '/plans')
   await panel.locator('[data-testid=plans-table]').waitFor()
   await panel.locator('[data-testid=plan-create]').waitFor()
+  await a11y(panel, 'platform plans')
   await browser.screenshot(panel, 'platform-plans')
   await panel.goto(server.origin('admin') + '/jobs')
   await settled(panel)
+  await a11y(panel, 'platform jobs')
   await browser.screenshot(panel, 'platform-jobs')
+
+  // The pages the flows drive, at rest: the site, sign-in and the student's home and orders.
+  const site = await browser.page()
+  await site.goto(server.origin())
+  await site.locator('[data-testid=hero-signup]').waitFor()
+  await a11y(site, 'site landing')
+  await student.goto(server.origin(slug) + '/')
+  await student.locator('[data-testid^=task-type-]').first().waitFor()
+  await a11y(student, 'student home')
+  const signin = await browser.page()
+  await signin.goto(server.origin(slug) + '/login')
+  await signin.locator('[data-testid=login-submit]').waitFor()
+  await a11y(signin, 'student sign-in')
+  await page.goto(server.origin(slug) + '/admin/')
+  await page.locator('[data-testid=fig-completed]').waitFor()
+  await settled(page)
+  await a11y(page, 'admin dashboard')
+  await page.goto(server.origin(slug) + '/admin/orders')
+  await settled(page)
+  await a11y(page, 'admin orders')
+  await page.goto(server.origin(slug) + '/admin/settings/pricing')
+  await settled(page)
+  await a11y(page, 'admin pricing')
+  assert(violations.length === 0, `accessibility (axe-core, WCAG 2.1 AA), serious or critical:\n  ${violations.join('\n  ')}`)
 }

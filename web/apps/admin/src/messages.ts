@@ -39,6 +39,9 @@ export const adminZhCN = {
     },
     orders: {
       search: '按订单号/学生ID筛选',
+      range: '下单日期',
+      rangeStart: '开始日期',
+      rangeEnd: '结束日期',
       status: '状态',
       taskType: '任务类型',
       number: '订单号',
@@ -274,6 +277,9 @@ export const adminEn: Widen<typeof adminZhCN> = {
       sample: 'Today in the team\'s time zone ({zone}); the trend covers the last {n} days',
     },
     orders: {
+      range: 'Order date',
+      rangeStart: 'From',
+      rangeEnd: 'To',
       search: 'Filter by student id',
       status: 'Status',
       taskType: 'Task type',

@@ -50,7 +50,17 @@ export const black: RGB = { r: 0, g: 0, b: 0 }
 /** The dark text colour used on light brand colours (softer than pure black). */
 export const ink: RGB = { r: 0x1f, g: 0x23, b: 0x29 }
 
-/** The text colour to put on bg: white or ink, whichever contrasts more. */
+/** WCAG AA for normal-size text. */
+export const aaContrast = 4.5
+
+/**
+ * The text colour to put on bg: white or ink, whichever contrasts more, as long as that reaches
+ * AA (4.5:1); on the mid-tones where neither does (#1677ff: 4.1 and 3.9), black or white,
+ * whichever contrasts more. Every colour reaches 4.5:1 with white or with black.
+ */
 export function readableOn(bg: RGB): RGB {
-  return contrast(white, bg) >= contrast(ink, bg) ? white : ink
+  const w = contrast(white, bg)
+  const i = contrast(ink, bg)
+  if (Math.max(w, i) >= aaContrast) return w >= i ? white : ink
+  return contrast(black, bg) > w ? black : white
 }

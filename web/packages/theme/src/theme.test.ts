@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from 'vitest'
-import { contrast, ink, parseHex, readableOn, toHex, white } from './color'
+import { black, contrast, ink, parseHex, readableOn, toHex, white } from './color'
 import { applyTheme, themeVars } from './theme'
 import { isPaused, readBoot, resolveBoot } from './boot'
 
@@ -27,7 +27,8 @@ describe('colours', () => {
   it.each([
     ['#ffffff', ink],
     ['#000000', white],
-    ['#1677ff', white],
+    ['#1677ff', black],
+    ['#c2185b', white],
     ['#ffd400', ink],
     ['#07c160', ink],
     ['#8b1a1a', white],
@@ -35,14 +36,16 @@ describe('colours', () => {
     expect(readableOn(parseHex(bg)!)).toEqual(want)
   })
 
-  it('always picks the more readable of white and ink, never below 3.9:1', () => {
+  it('reaches AA (4.5:1) on every colour, preferring white or ink where either does', () => {
     for (let r = 0; r <= 255; r += 17) {
       for (let g = 0; g <= 255; g += 17) {
         for (let b = 0; b <= 255; b += 17) {
           const bg = { r, g, b }
-          const chosen = contrast(readableOn(bg), bg)
-          expect(chosen).toBeGreaterThanOrEqual(Math.max(contrast(white, bg), contrast(ink, bg)) - 1e-9)
-          expect(chosen, toHex(bg)).toBeGreaterThan(3.9)
+          const chosen = readableOn(bg)
+          expect(contrast(chosen, bg), toHex(bg)).toBeGreaterThanOrEqual(4.5)
+          if (Math.max(contrast(white, bg), contrast(ink, bg)) >= 4.5) {
+            expect(chosen, toHex(bg)).toEqual(contrast(white, bg) >= contrast(ink, bg) ? white : ink)
+          }
         }
       }
     }
