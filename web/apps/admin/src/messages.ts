@@ -127,6 +127,7 @@ export const adminZhCN = {
       saved: '已保存',
     },
     billing: {
+      limits: { orders_per_month: '本月订单', active_couriers: '在岗跑腿员', staff_seats: '员工席位', custom_domains: '自定义域名' },
       plan: '当前套餐',
       status: '订阅状态',
       periodEnd: '本期结束',
@@ -366,6 +367,7 @@ export const adminEn: Widen<typeof adminZhCN> = {
       saved: 'Saved',
     },
     billing: {
+      limits: { orders_per_month: 'Orders this month', active_couriers: 'Active couriers', staff_seats: 'Staff seats', custom_domains: 'Custom domains' },
       plan: 'Plan',
       status: 'Status',
       periodEnd: 'Period ends',

@@ -2,7 +2,7 @@
 // (window.__PAOTUI__) or the branding endpoint, turns the brand colour into CSS variables with
 // derived shades and a readable text colour, and hands the tenant to the apps.
 export { parseHex, toHex, mix, luminance, contrast, readableOn, white, black, ink, type RGB } from './color'
-export { themeVars, applyTheme, defaultPrimary, type ThemeInput } from './theme'
+export { themeVars, applyTheme, defaultPrimary, paotuiPrimary, type ThemeInput } from './theme'
 export {
   readBoot,
   resolveBoot,

@@ -2,6 +2,8 @@ import { black, mix, parseHex, readableOn, toHex, white, type RGB } from './colo
 
 /** The brand colour used when a tenant has none or an invalid one (the API's default). */
 export const defaultPrimary = '#1677ff'
+/** Paotui's own colour, for the pages that belong to no team (the site, the platform panel). */
+export const paotuiPrimary = '#0958d9'
 
 export interface ThemeInput {
   primaryColor?: string | null

@@ -1,6 +1,6 @@
 import { createApp, type App, type Component } from 'vue'
 import { createPaotuiI18n, pickLocale, storedLocale, type PaotuiI18n } from '@paotui/i18n'
-import { applyTheme, provideBoot, resolveBoot, themeVars, type Boot, type HostKind } from '@paotui/theme'
+import { applyTheme, paotuiPrimary, provideBoot, resolveBoot, themeVars, type Boot, type HostKind } from '@paotui/theme'
 
 export interface MountOptions {
   /** The host kind the app is built for (used when the server injected nothing). */
@@ -19,7 +19,7 @@ export interface MountOptions {
  */
 export async function mountApp(root: Component, opts: MountOptions): Promise<{ app: App; boot: Boot; i18n: PaotuiI18n }> {
   const boot = await resolveBoot({ expect: opts.expect })
-  applyTheme(themeVars(boot.tenant?.branding ?? {}))
+  applyTheme(themeVars(boot.tenant?.branding ?? { primaryColor: paotuiPrimary }))
   const locale = pickLocale(storedLocale(), boot.locale)
   const i18n = createPaotuiI18n(locale)
   document.documentElement.lang = locale
