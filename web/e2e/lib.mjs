@@ -307,10 +307,18 @@ export async function a11yViolations(page) {
   axeSource ??= readFileSync(axePath, 'utf8')
   if (!(await page.evaluate('typeof window.axe'))?.startsWith?.('object')) await page.evaluate(axeSource)
   const found = await page.evaluate(async () => {
+    // Colours read mid-transition (a tag zooming in) are neither the start nor the end state.
+    for (let i = 0; i < 50 && document.getAnimations().some((a) => a.playState === 'running'); i++) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
     const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
     return r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)
+      // Contrast findings carry their colours, so the report says what to change.
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+        .slice(0, 3)
+        .map((n) => n.target.join(' ') + (n.any?.[0]?.data?.fgColor ? ` [${n.any[0].data.fgColor} on ${n.any[0].data.bgColor} = ${n.any[0].data.contrastRatio}]` : ''))
+        .join(' | ')}`)
   })
   return found
 }
