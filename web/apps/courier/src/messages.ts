@@ -1,3 +1,4 @@
+import type { MessageBundle } from '@paotui/ui'
 // The courier app's own texts (zh-CN default, en), merged into the shared i18n instance at
 // start-up so screens use one t() for shared and app texts alike.
 export const courierZhCN = {
@@ -273,12 +274,5 @@ export const courierEn: CourierMessages = {
   },
 }
 
-interface MessageTarget {
-  mergeLocaleMessage(locale: string, messages: Record<string, unknown>): void
-}
-
-/** Adds the app's texts to the shared i18n (its global composer). */
-export function installMessages(i18n: MessageTarget): void {
-  i18n.mergeLocaleMessage('zh-CN', courierZhCN)
-  i18n.mergeLocaleMessage('en', courierEn)
-}
+/** The courier screens' texts, for mountApp to add to the shared i18n. */
+export const courierMessages: MessageBundle[] = [{ 'zh-CN': courierZhCN, en: courierEn }]

@@ -5,6 +5,7 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import { mountApp } from '@paotui/ui'
 import type { Boot } from '@paotui/theme'
 import App from './App.vue'
+import { studentMessages } from './i18n'
 
 // The whole start-up chain of a surface (boot data -> theme -> i18n -> App), with Vant's
 // bar stubbed (the kit is auto-imported only by the Vite build).
@@ -34,6 +35,7 @@ async function start(b: Boot): Promise<VueApp> {
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/', component: { render: () => h('p', 'home') } }] })
   const { app } = await mountApp(App, {
     expect: 'tenant',
+    messages: studentMessages,
     setup: (a) => {
       a.use(router)
       a.component('VanNavBar', NavBar)

@@ -1,12 +1,15 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
+import { defineComponent, h } from 'vue'
+import { useI18n } from 'vue-i18n'
 import { createPaotuiI18n, localeStorageKey, problemsEn, problemsZhCN } from '@paotui/i18n'
 import type { BootTenant } from '@paotui/theme'
 import { fieldErrors } from './fieldErrors'
 import ProblemAlert from './ProblemAlert.vue'
 import PausedPage from './PausedPage.vue'
 import LocaleSwitch from './LocaleSwitch.vue'
+import { mountApp } from './mount'
 
 const validation = {
   status: 422,
@@ -125,5 +128,37 @@ describe('LocaleSwitch', () => {
     expect(i18n.global.locale.value).toBe('en')
     expect(localStorage.getItem(localeStorageKey)).toBe('en')
     expect(document.documentElement.lang).toBe('en')
+  })
+})
+
+describe('mountApp', () => {
+  afterEach(() => {
+    delete window.__PAOTUI__
+    document.body.innerHTML = ''
+  })
+
+  it("adds the app's texts to the shared ones before the first render, in every locale", async () => {
+    document.body.innerHTML = '<div id="app"></div>'
+    window.__PAOTUI__ = { host: { kind: 'platform' }, tenant: null, locale: 'en' }
+    const Root = defineComponent({
+      setup() {
+        const { t } = useI18n()
+        return () => h('p', { id: 'out' }, `${t('demo.hello')} / ${t('common.retry')}`)
+      },
+    })
+    const { app, i18n } = await mountApp(Root, {
+      expect: 'platform',
+      messages: [
+        { 'zh-CN': { demo: { hello: '你好' } }, en: { demo: { hello: 'Hello' } } },
+        { 'zh-CN': { demo: { bye: '再见' } }, en: { demo: { bye: 'Bye' } } },
+      ],
+    })
+    // Rendered with the app's text on the first paint, next to a shared one.
+    expect(document.getElementById('out')?.textContent).toBe('Hello / Retry')
+    i18n.global.locale.value = 'zh-CN'
+    // Bundles merge rather than replace each other.
+    expect(i18n.global.t('demo.hello')).toBe('你好')
+    expect(i18n.global.t('demo.bye')).toBe('再见')
+    app.unmount()
   })
 })

@@ -27,7 +27,7 @@ async function until(ok: () => boolean) {
 
 function mountPicker(labelError?: string) {
   const i18n = createPaotuiI18n('en')
-  // The same merges as the app's useStudentMessages: both tables under `st`.
+  // The same texts as the app's studentMessages: both tables under `st`.
   i18n.global.mergeLocaleMessage('en', { st: stEn } as never)
   i18n.global.mergeLocaleMessage('zh-CN', { st: stZhCN } as never)
   i18n.global.mergeLocaleMessage('en', studentMapEn as never)
