@@ -7,8 +7,9 @@ import (
 	"github.com/paotui/paotui/internal/app/apptest"
 )
 
-// Going online tells the app the server's ping pacing (tracking.ping_interval), rounded up to
-// whole seconds so that pings sent at that pace are never too frequent.
+// Going online (and reading the profile) tells the app the server's ping pacing
+// (tracking.ping_interval), rounded up to whole seconds so that pings sent at that pace are
+// never too frequent.
 func TestGoOnlineReportsPingInterval(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -38,6 +39,17 @@ func TestGoOnlineReportsPingInterval(t *testing.T) {
 			}
 			if on.PingIntervalSeconds == nil || *on.PingIntervalSeconds != tc.want {
 				t.Fatalf("pingIntervalSeconds in %s; want %d", r.Body, tc.want)
+			}
+
+			// An app reloaded while online reads the pace with the profile.
+			r = env.Do(host, "GET", "/api/v1/courier/profile", courier.AccessToken, nil)
+			var mine struct {
+				Online              bool `json:"online"`
+				PingIntervalSeconds *int `json:"pingIntervalSeconds"`
+			}
+			r.JSON(t, &mine)
+			if r.Status != http.StatusOK || !mine.Online || mine.PingIntervalSeconds == nil || *mine.PingIntervalSeconds != tc.want {
+				t.Fatalf("get-my-courier-profile: %d %s; want pingIntervalSeconds %d", r.Status, r.Body, tc.want)
 			}
 
 			// The pace is what the server enforces: a second ping at once is refused.

@@ -131,16 +131,19 @@ func (h *handlers) apply(ctx context.Context, in *courierApplyInput) (*courierPr
 	return &courierProfileOutput{Body: (*courierProfile)(p)}, nil
 }
 
-func (h *handlers) mine(ctx context.Context, _ *struct{}) (*courierProfileOutput, error) {
+// mine carries the ping interval too: an app reloaded while its courier is online resumes
+// pinging without going online again.
+func (h *handlers) mine(ctx context.Context, _ *struct{}) (*courierOnlineOutput, error) {
 	t, me := caller(ctx)
 	p, err := h.s.Get(ctx, t, me)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return &courierProfileOutput{Body: (*courierProfile)(p)}, nil
+	return &courierOnlineOutput{Body: &courierOnline{Profile: *p, PingIntervalSeconds: h.pingIntervalSeconds()}}, nil
 }
 
-// courierOnline is go-online's answer: the profile, and how often the app may send its position.
+// courierOnline is go-online's and get-my-courier-profile's answer: the profile, and how often
+// the app may send its position.
 // Profile is embedded by its exported name: huma inlines only exported embedded structs.
 type courierOnline struct {
 	Profile

@@ -10514,7 +10514,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CourierProfile"];
+                    "application/json": components["schemas"]["CourierOnline"];
                 };
             };
             /** @description Unauthorized */

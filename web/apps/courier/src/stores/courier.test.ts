@@ -65,4 +65,15 @@ describe('courier store', () => {
     await c.setOnline(true)
     expect(c.pingInterval()).toBe(pingIntervalMs)
   })
+
+  it('takes the interval from the profile of a courier already online (the app was reloaded)', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json({ ...profile, online: true, pingIntervalSeconds: 4 })),
+    )
+    const c = await store()
+    expect(await c.load()).toBeNull()
+    expect(c.pingInterval()).toBe(4000)
+    expect(g.geo.watchPosition).toHaveBeenCalledTimes(1)
+  })
 })

@@ -42,6 +42,8 @@ export const useCourier = defineStore('courier', () => {
       }
       return error
     }
+    // Before setProfile starts the tracker of a courier who is already online (a reload).
+    tracker.setInterval(intervalFromServer(data.pingIntervalSeconds))
     setProfile(data)
     loaded.value = true
     return null
