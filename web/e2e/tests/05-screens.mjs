@@ -1,10 +1,11 @@
 // Every screen the other tests do not drive opens without errors and shows its content, at the
 // width it is made for: the admin's finance, staff, users, places (with the zones map and the
 // service hours), branding and billing at 1280 px; the student's wallet and the courier's
-// earnings at 375 px; the platform's plans and job health. The runner fails the test on any
+// earnings at 375 px; the platform's plans and job health. The task-type order is changed
+// through its screen. The runner fails the test on any
 // console error, so a screen that throws while rendering fails here. Each screen is also checked
 // with axe-core against WCAG 2.1 A and AA: a serious or critical violation fails the test.
-import { a11yViolations, assert, input, settled, signInBySms } from '../lib.mjs'
+import { a11yViolations, assert, input, settled, signInBySms, waitFor } from '../lib.mjs'
 
 const slug = 'demo'
 const owner = '13800000000'
@@ -24,6 +25,7 @@ export default async function ({ server, browser, admin }) {
     ['finance', '/admin/finance', '[data-testid=fin-balance-wallet]'],
     ['staff', '/admin/staff', '[data-testid=staff-table] .el-table__row'],
     ['users', '/admin/users', '[data-testid=users-search]'],
+    ['task-types', '/admin/settings/task-types', '[data-testid=tasktype-up-parcel_pickup]'],
     ['places', '/admin/settings/places?tab=places', '[data-testid=places-table] .el-table__row'],
     ['zones', '/admin/settings/places?tab=zones', '[data-testid=map] .pt-map__zone'],
     ['hours', '/admin/settings/places?tab=hours', '[data-testid=hours-save]'],
@@ -37,6 +39,22 @@ export default async function ({ server, browser, admin }) {
     await a11y(page, `admin ${name}`)
     await browser.screenshot(page, `admin-${name}`)
   }
+  // Moving a task type down reorders it for students.
+  await page.goto(server.origin(slug) + '/admin/settings/task-types')
+  const { accessToken } = await server.login(slug, '13900000006')
+  const order = async () => (await server.api(`${slug}.localhost`, 'GET', '/api/v1/task-types', { token: accessToken })).items.map((x) => x.key)
+  const before = await order()
+  await page.locator(`[data-testid=tasktype-down-${before[0]}]`).click()
+  await page.locator(`[data-testid=tasktype-up-${before[0]}]:not([disabled])`).waitFor()
+  // Students may see the list from a short cache: wait for the new order.
+  await waitFor(
+    async () => {
+      const after = await order()
+      return after[0] === before[1] && after[1] === before[0]
+    },
+    { timeout: 20000, interval: 500, what: `${before[0]} to move below ${before[1]} for students` },
+  )
+
   // The demo campus draws its zone without tiles (none configured) and says so.
   await page.goto(server.origin(slug) + '/admin/settings/places?tab=zones')
   const map = page.locator('[data-testid=map]').first()

@@ -15,6 +15,7 @@ export const router = createRouter({
     { path: '/settings/pricing', name: 'pricing', component: () => import('./views/settings/PricingView.vue') },
     { path: '/settings/business', name: 'business', component: () => import('./views/settings/BusinessView.vue') },
     { path: '/settings/branding', name: 'branding', component: () => import('./views/branding/BrandingView.vue') },
+    { path: '/settings/task-types', name: 'taskTypes', component: () => import('./views/settings/tasktypes/TaskTypesView.vue') },
     { path: '/settings/places', name: 'places', component: () => import('./views/settings/places/PlacesView.vue') },
     { path: '/finance', name: 'finance', component: () => import('./views/finance/FinanceView.vue') },
     { path: '/billing', name: 'billing', component: () => import('./views/billing/BillingView.vue') },
