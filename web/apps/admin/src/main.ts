@@ -1,4 +1,4 @@
-import './style.css'
+import '@paotui/theme/element-plus.css'
 import { mountApp } from '@paotui/ui'
 import App from './App.vue'
 import { router } from './router'

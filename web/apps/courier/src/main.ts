@@ -1,4 +1,4 @@
-import './style.css'
+import '@paotui/theme/vant.css'
 import { createPinia } from 'pinia'
 import { mountApp } from '@paotui/ui'
 import App from './App.vue'
