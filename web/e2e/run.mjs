@@ -12,7 +12,7 @@
 //                       private memory-only redis-server on E2E_PORT+10000
 //   E2E_DB=paotui_e2e  E2E_PORT=8124  CHROMIUM=/usr/bin/chromium
 //   E2E_KEEP=1          leave the server running after the tests (for looking around)
-import { readdirSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -96,6 +96,8 @@ async function runTests(server) {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
   const screenshots = path.join(here, 'screenshots')
+  // Only this run's pictures: an earlier run's would mix in under the same names and numbers.
+  rmSync(screenshots, { recursive: true, force: true })
   let failed = 0
   try {
     for (const file of files) {
