@@ -105,6 +105,12 @@ func seedB(t *testing.T, env *apptest.Env, host, token string) (markers, ids, ph
 		markers = append(markers, out.User.ID, s.phone+"|"+pii.MaskPhone(s.phone), s.name+"|"+pii.MaskName(s.name))
 		// Reveal it once so B has pii.read audit entries too.
 		env.Do(host, "GET", "/api/v1/users/"+out.User.ID+"/pii", token, nil)
+		// And money: B's books then hold a wallet owned by this id, which the finance reads
+		// (journals, accounts) would show if they leaked.
+		if r := env.Do(host, "POST", "/api/v1/users/"+out.User.ID+"/wallet/topups", token,
+			map[string]any{"amount": 1234, "reason": "isolation seed"}); r.Status >= 300 {
+			t.Fatalf("seed B top-up: %d %s", r.Status, r.Body)
+		}
 	}
 	me := env.Do(host, "GET", "/api/v1/me", token, nil)
 	var m struct{ ID string }
