@@ -1,0 +1,3 @@
+// @paotui/console: pieces the desktop consoles (admin, platform) share, built on Element Plus.
+export { default as ConsoleShell } from './ConsoleShell.vue'
+export type { NavItem } from './types'

@@ -1,0 +1,6 @@
+/** One screen in the console's menu. */
+export interface NavItem {
+  to: string
+  label: string
+  testid: string
+}
