@@ -14,7 +14,6 @@ import (
 var Problems = httpx.ProblemTable{
 	httpx.Rule(ErrDateRange, http.StatusUnprocessableEntity, "finance_range_invalid", ""),
 	httpx.Rule(ErrFilter, http.StatusUnprocessableEntity, "validation_failed", ""),
-	httpx.Rule(ErrRef, http.StatusUnprocessableEntity, "validation_failed", ""),
 }
 
 type financeSummaryOutput struct{ Body *FinanceSummary }
@@ -93,14 +92,12 @@ func RegisterHTTP(api huma.API, r *Reports) {
 }
 
 // located maps a journal filter's error and points it at its field, so the screen shows it
-// beside the date picker or the ref box.
+// beside the date picker.
 func located(err error, in *financeJournalsInput) error {
 	var at *huma.ErrorDetail
 	switch {
 	case errors.Is(err, ErrDateRange):
 		at = &huma.ErrorDetail{Location: "query.to", Message: ErrDateRange.Error(), Value: in.To}
-	case errors.Is(err, ErrRef):
-		at = &huma.ErrorDetail{Location: "query.ref", Message: ErrRef.Error()}
 	}
 	mapped := Problems.Map(err)
 	var p *httpx.Problem
