@@ -1,3 +1,5 @@
+import type { Problem } from './problem'
+
 /** The header the API reads to replay a money-moving request instead of repeating it. */
 export const idempotencyHeader = 'Idempotency-Key'
 
@@ -31,4 +33,21 @@ export class IdempotencyKey {
   renew(): void {
     this.key = newIdempotencyKey()
   }
+
+  /** After an answer: renews the key once it is spent (see keySpent), keeps it otherwise. */
+  settle(error: Problem | undefined): void {
+    if (keySpent(error)) this.renew()
+  }
+}
+
+/**
+ * Whether an Idempotency-Key has been spent by the answer it got. The server replays any
+ * answer below 500 for the same key, so after a refusal (say, too little in the wallet) a retry
+ * with that key would get the same refusal even once the student topped up: a new attempt
+ * needs a new key. Without an answer (network error, 5xx) the first attempt may have gone
+ * through: keep the key so a retry cannot charge twice.
+ */
+export function keySpent(error: Problem | undefined): boolean {
+  if (!error) return true
+  return error.status > 0 && error.status < 500 && error.code !== 'network_error'
 }

@@ -20,7 +20,7 @@ export {
   type SignOutReason,
 } from './session'
 export { isProblem, toProblem, readProblem, problemResponse, clientCodes, type Problem, type ProblemFieldError, type Fetch } from './problem'
-export { IdempotencyKey, newIdempotencyKey, idempotencyHeader } from './idempotency'
+export { IdempotencyKey, keySpent, newIdempotencyKey, idempotencyHeader } from './idempotency'
 export { SSEParser, openEventStream, type SSEEvent, type StreamOptions, type EventStream } from './sse'
 
 import type { components } from './schema'
